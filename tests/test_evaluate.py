@@ -1,0 +1,56 @@
+"""`python -m training.evaluate` through the ONNX model and the app's loader."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from conftest import copy_photos
+from desktop.core.classifier import Classifier
+from desktop.core.metrics import classification_summary, confusion_matrix
+from training.evaluate import main
+
+
+def test_confusion_matrix_counts():
+    matrix = confusion_matrix([0, 0, 1, 1, 1], [0, 1, 1, 1, 0], 2)
+    assert matrix.tolist() == [[1, 1], [1, 2]]
+
+
+def test_summary_precision_recall():
+    summary = classification_summary([0, 0, 1, 1, 1], [0, 1, 1, 1, 0], ["cat", "dog"])
+    assert summary["accuracy"] == pytest.approx(3 / 5)
+    assert summary["per_class"]["cat"] == {"precision": 0.5, "recall": 0.5, "support": 2}
+    assert summary["per_class"]["dog"]["precision"] == pytest.approx(2 / 3)
+    assert summary["per_class"]["dog"]["recall"] == pytest.approx(2 / 3)
+
+
+@pytest.mark.slow
+def test_evaluate_json_lists_skipped(tiny_model, data_dir, tmp_path, capsys):
+    root = copy_photos(data_dir, tmp_path / "eval", per_class=5, split="validation")
+    (root / "dog" / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really")
+    assert main(["--data", str(root), "--model", str(tiny_model), "--json", "--report", str(tmp_path / "report")]) == 0
+
+    result = json.loads(capsys.readouterr().out)
+    assert result["n_images"] == 10
+    assert result["labels"] == ["cat", "dog"]
+    assert np.sum(result["confusion_matrix"]) == 10
+    assert [s["path"].rsplit("/", 1)[1] for s in result["skipped"]] == ["broken.jpg"]
+
+    # The same photos one by one through the classifier give the same accuracy.
+    classifier = Classifier.load(tiny_model)
+    correct = sum(
+        classifier.classify_file(path).label == label
+        for label in ("cat", "dog")
+        for path in sorted((root / label).glob("*.jpg"))
+        if path.name != "broken.jpg"
+    )
+    assert result["accuracy"] == pytest.approx(correct / 10)
+    assert (tmp_path / "report" / "report.md").is_file()
+    assert (tmp_path / "report" / "confusion_matrix.png").is_file()
+
+
+def test_evaluate_missing_model(tmp_path, data_dir, capsys):
+    assert main(["--data", str(data_dir / "validation"), "--model", str(tmp_path / "none.onnx")]) == 2
+    assert "model file not found" in capsys.readouterr().err

@@ -1,0 +1,121 @@
+"""Export: a trained Keras model becomes an ONNX file the app can run, with the
+same outputs, or nothing is written."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import onnx
+import pytest
+
+from desktop.core import model_format as fmt
+from desktop.core.classifier import Classifier
+from desktop.core.images import load_image
+
+pytestmark = pytest.mark.slow
+
+
+def test_export_graph_has_named_outputs(tiny_model):
+    proto = onnx.load(tiny_model)
+    outputs = [o.name for o in proto.graph.output]
+    assert outputs == ["probabilities", "block1_act", "block2_act", "block3_act"]
+
+    inputs = proto.graph.input
+    assert [i.name for i in inputs] == [fmt.INPUT_NAME]
+    dims = inputs[0].type.tensor_type.shape.dim
+    assert dims[0].dim_param == fmt.BATCH_DIMENSION
+    assert [d.dim_value for d in dims[1:]] == [64, 64, 3]
+
+
+def test_export_metadata(tiny_model):
+    metadata = {p.key: p.value for p in onnx.load(tiny_model).metadata_props}
+    assert metadata[fmt.META_FORMAT] == fmt.FORMAT_NAME
+    assert json.loads(metadata[fmt.META_LABELS]) == ["cat", "dog"]
+    assert json.loads(metadata[fmt.META_INPUT_SIZE]) == [64, 64]
+    assert json.loads(metadata[fmt.META_FEATURE_MAPS]) == ["block1_act", "block2_act", "block3_act"]
+    training = json.loads(metadata[fmt.META_TRAINING])
+    assert training["seed"] == 3
+    assert training["epochs"] == 1
+
+
+def test_keras_onnx_parity_on_real_photos(tiny_run, tiny_model, photo_paths):
+    """The Keras model on the training pipeline's tensor and the ONNX model on
+    the app's tensor give the same outputs for real photos."""
+    from desktop.core.datasets import list_labelled_files
+    from training.data import decode_files
+    from training.fit import make_dataset
+    from training.export import load_keras_model
+
+    classifier = Classifier.load(tiny_model)
+    model = load_keras_model(tiny_run / "model.keras")
+
+    # The training pipeline: decode_files + tf.data, as training.fit does.
+    files = list_labelled_files(photo_paths["cat"][0].parent.parent, ["cat", "dog"])
+    files = type(files)(files.labels, files.paths[:4] + files.paths[-4:], files.targets[:4] + files.targets[-4:])
+    decoded = decode_files(files, (64, 64))
+    images, _ = next(iter(make_dataset(decoded, batch_size=8, shuffle=False, seed=0)))
+    keras_p = np.asarray(model(images, training=False))[:, 0]
+
+    # The app's path: one file at a time through the ONNX classifier.
+    onnx_p = np.array([classifier.classify_file(path).probabilities[1] for path in decoded.paths])
+
+    assert keras_p.shape == (8,)
+    assert np.max(np.abs(keras_p - onnx_p)) <= 1e-4
+
+
+def test_feature_maps_shapes(tiny_model, photo_paths):
+    classifier = Classifier.load(tiny_model)
+    prediction = classifier.classify_file(photo_paths["dog"][0], feature_maps=True)
+    shapes = {name: array.shape for name, array in prediction.feature_maps.items()}
+    assert shapes == {"block1_act": (62, 62, 32), "block2_act": (29, 29, 32), "block3_act": (12, 12, 64)}
+    assert all(array.min() >= 0 for array in prediction.feature_maps.values())  # after ReLU
+    assert prediction.probabilities.sum() == pytest.approx(1.0, abs=1e-6)
+
+
+def test_export_sequential_model(tmp_path, photo_paths):
+    """tf2onnx's from_keras fails on Keras 3 Sequential models; export must not."""
+    import keras
+
+    from training.export import check_parity, export_model
+
+    model = keras.Sequential(
+        [
+            keras.Input((32, 32, 3)),
+            keras.layers.Rescaling(1 / 255),
+            keras.layers.Conv2D(4, 3, name="block1_conv"),
+            keras.layers.ReLU(name="block1_act"),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(3, activation="softmax"),
+        ]
+    )
+    proto, view = export_model(model, ["a", "b", "c"], {})
+    photos = np.stack([load_image(p, (32, 32)) for p in photo_paths["cat"][:3]])
+    assert check_parity(proto, view, photos) <= 1e-4
+    assert [o.name for o in proto.graph.output] == ["probabilities", "block1_act"]
+
+
+def test_failed_parity_keeps_previous_model(tiny_run, tmp_path, monkeypatch):
+    from training import export
+
+    output = tmp_path / "classifier.onnx"
+    output.write_bytes(b"previous model")
+    # Every difference, even 0, exceeds a negative tolerance.
+    monkeypatch.setattr(export, "PARITY_TOLERANCE", -1.0)
+    with pytest.raises(export.ExportError, match="differ"):
+        export.export_run(tiny_run, output)
+    assert output.read_bytes() == b"previous model"
+    assert [p.name for p in tmp_path.iterdir()] == ["classifier.onnx"]
+
+
+def test_lambda_model_rejected(tmp_path):
+    import keras
+
+    from training.export import ExportError, load_keras_model
+
+    inputs = keras.Input((8, 8, 3))
+    outputs = keras.layers.Lambda(lambda x: x * 2)(inputs)
+    path = tmp_path / "lambda.keras"
+    keras.Model(inputs, outputs).save(path)
+    with pytest.raises(ExportError, match="Lambda"):
+        load_keras_model(path)

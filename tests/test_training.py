@@ -1,0 +1,161 @@
+"""Training on real photos: data hygiene, hold-out split, three classes,
+resume after an interruption, reproducibility."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import copy_photos
+from training.data import DataError, decode_files, find_splits, load_split
+from desktop.core.datasets import list_labelled_files
+
+pytestmark = pytest.mark.slow
+
+
+def _train(data, output, *extra):
+    from training.train import main
+
+    return main([
+        "--data", str(data), "--epochs", "1", "--image-size", "48", "--batch-size", "8",
+        "--architecture", "tutorial", "--output", str(output), "--no-cache", *extra,
+    ])
+
+
+def test_tiny_run_files(tiny_run):
+    for name in ("model.keras", "labels.json", "history.json", "run.json", "report.md", "history.png", "confusion_matrix.png"):
+        assert (tiny_run / name).is_file(), name
+    assert json.loads((tiny_run / "labels.json").read_text()) == ["cat", "dog"]
+    history = json.loads((tiny_run / "history.json").read_text())
+    assert history["epochs_run"] == 1
+    assert len(history["history"]["val_accuracy"]) == 1
+    assert json.loads((tiny_run / "run.json").read_text())["seed"] == 3
+
+
+def test_dirty_folder_skips_bad_files(data_dir, tmp_path, caplog):
+    root = copy_photos(data_dir, tmp_path / "dirty", per_class=3)
+    good = sorted((root / "cat").iterdir())[0]
+    (root / "cat" / "empty.jpg").write_bytes(b"")
+    (root / "cat" / "truncated.jpg").write_bytes(good.read_bytes()[:1500])
+    (root / "cat" / "notes.jpg").write_text("this is text")
+    Image.open(good).save(root / "dog" / "png-inside.jpg", format="PNG")
+    Image.open(good).save(root / "dog" / "gif-inside.jpg", format="GIF")
+    (root / "dog" / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
+    (root / "dog" / "Thumbs.db").write_bytes(b"\xd0\xcf\x11\xe0")
+    (root / "dog" / "._dog.1.jpg").write_bytes(b"\0\5\26\7")
+
+    with caplog.at_level(logging.WARNING):
+        decoded = load_split(root, ["cat", "dog"], (48, 48), cache_dir=None)
+
+    assert len(decoded) == 3 + 5  # 3 good cats; 3 dogs + the PNG and GIF under .jpg names
+    assert sorted(p.rsplit("/", 1)[1] for p, _ in decoded.skipped) == ["empty.jpg", "notes.jpg", "truncated.jpg"]
+    warning = "\n".join(r.getMessage() for r in caplog.records if r.levelno == logging.WARNING)
+    assert "Skipped 3 unreadable file(s)" in warning
+    assert "empty.jpg: file is empty" in warning
+    assert "truncated.jpg: truncated" in warning
+    assert ".DS_Store" not in warning
+
+
+def test_class_without_photos_stops(data_dir, tmp_path):
+    root = copy_photos(data_dir, tmp_path / "data", per_class=2)
+    for path in (root / "dog").iterdir():
+        path.unlink()
+    (root / "dog" / "broken.jpg").write_bytes(b"")
+    with pytest.raises(DataError, match=r"no usable photo in class folder\(s\) \['dog'\]"):
+        load_split(root, ["cat", "dog"], (48, 48), cache_dir=None)
+
+
+def test_single_class_stops(data_dir, tmp_path, capsys):
+    root = copy_photos(data_dir, tmp_path / "data", per_class=2)
+    shutil.rmtree(root / "dog")
+    assert _train(root, tmp_path / "run") == 2
+    assert "needs at least two" in capsys.readouterr().err
+
+
+def test_holdout_without_validation_folder(data_dir, tmp_path):
+    root = copy_photos(data_dir, tmp_path / "data", per_class=10)
+    assert find_splits(root) == (root, None)
+    assert _train(root, tmp_path / "run", "--validation-split", "0.2") == 0
+    report = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert report["n_images"] == 4  # 2 of each class held out
+
+
+def test_decode_cache_reused(data_dir, tmp_path):
+    root = copy_photos(data_dir, tmp_path / "data", per_class=2)
+    files = list_labelled_files(root)
+    first = decode_files(files, (48, 48), cache_dir=tmp_path / "cache")
+    assert len(list((tmp_path / "cache").glob("*.npz"))) == 1
+    second = decode_files(files, (48, 48), cache_dir=tmp_path / "cache")
+    assert np.array_equal(first.images, second.images)
+    assert second.paths == first.paths
+
+    # Touching a photo changes the key, so the cache is not used.
+    Image.open(files.paths[0]).save(files.paths[0], format="JPEG", quality=50)
+    decode_files(files, (48, 48), cache_dir=tmp_path / "cache")
+    assert len(list((tmp_path / "cache").glob("*.npz"))) == 2
+
+
+def test_three_classes_train_export_classify(data_dir, tmp_path):
+    from desktop.core.classifier import Classifier
+    from training.export import export_run
+
+    root = tmp_path / "data"
+    copy_photos(data_dir, root / "train", per_class=6)
+    copy_photos(data_dir, root / "validation", per_class=2, split="validation")
+    # A third class: photos turned to grayscale, which the loader reads as RGB.
+    (root / "train" / "gray").mkdir()
+    (root / "validation" / "gray").mkdir()
+    for split, count in (("train", 6), ("validation", 2)):
+        for path in sorted((data_dir / split / "dog").glob("*.jpg"))[20:20 + count]:
+            Image.open(path).convert("L").save(root / split / "gray" / path.name)
+
+    assert _train(root, tmp_path / "run") == 0
+    output = export_run(tmp_path / "run", tmp_path / "three.onnx")
+    classifier = Classifier.load(output)
+    assert classifier.labels == ["cat", "dog", "gray"]
+    prediction = classifier.classify_file(next((root / "validation" / "gray").iterdir()), feature_maps=True)
+    assert prediction.probabilities.shape == (3,)
+    assert prediction.probabilities.sum() == pytest.approx(1.0, abs=1e-5)
+    assert len(prediction.feature_maps) == 3
+
+
+def test_resume_after_interrupt(data_dir, tmp_path, monkeypatch):
+    """An interrupted run resumes from its last finished epoch and ends with every epoch logged."""
+    import keras
+
+    from training.train import main
+
+    root = copy_photos(data_dir, tmp_path / "data", per_class=8)
+    run_dir = tmp_path / "run"
+    real_on_epoch_end = keras.callbacks.CSVLogger.on_epoch_end
+
+    def interrupt_after_second_epoch(self, epoch, logs=None):
+        real_on_epoch_end(self, epoch, logs)
+        if epoch == 1:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(keras.callbacks.CSVLogger, "on_epoch_end", interrupt_after_second_epoch)
+    assert _train(root, run_dir, "--epochs", "4") == 130
+    assert not (run_dir / "model.keras").exists()
+    monkeypatch.setattr(keras.callbacks.CSVLogger, "on_epoch_end", real_on_epoch_end)
+
+    assert main(["--resume", str(run_dir)]) == 0
+    history = json.loads((run_dir / "history.json").read_text())
+    assert history["epochs_run"] == 4
+    assert len(history["history"]["loss"]) == 4
+    assert (run_dir / "model.keras").is_file()
+
+
+def test_same_seed_same_result(data_dir, tmp_path):
+    root = copy_photos(data_dir, tmp_path / "data", per_class=8)
+    histories = []
+    for name in ("first", "second"):
+        assert _train(root, tmp_path / name, "--epochs", "2", "--seed", "11") == 0
+        histories.append(json.loads((tmp_path / name / "history.json").read_text())["history"])
+    assert histories[0]["val_accuracy"] == histories[1]["val_accuracy"]
+    assert np.allclose(histories[0]["loss"], histories[1]["loss"], atol=1e-5)

@@ -1,0 +1,162 @@
+"""CNN architectures, as named presets.
+
+Every preset takes raw RGB values 0 to 255 (a `Rescaling` layer inside the
+model maps them to [0, 1]), applies augmentation layers that act only in
+training, and names the last layer of each conv block `block<N>_act`. Export
+emits the outputs of those layers as the feature maps the app shows.
+"""
+
+from __future__ import annotations
+
+import re
+
+import keras
+from keras import layers
+
+FEATURE_LAYER_PATTERN = re.compile(r"^block\d+_act$")
+
+
+def feature_layer_names(model: keras.Model) -> list[str]:
+    """Names of the conv-block output layers, shallow to deep."""
+    return [layer.name for layer in model.layers if FEATURE_LAYER_PATTERN.match(layer.name)]
+
+
+def augmentation(seed: int | None = None) -> keras.Sequential:
+    """Light augmentation: horizontal flip, rotation up to ±36°, zoom up to ±10%.
+
+    Keras preprocessing layers pass images through unchanged outside training.
+    """
+    return keras.Sequential(
+        [
+            layers.RandomFlip("horizontal", seed=seed),
+            layers.RandomRotation(0.1, fill_mode="reflect", seed=seed),
+            layers.RandomZoom(0.1, fill_mode="reflect", seed=seed),
+        ],
+        name="augmentation",
+    )
+
+
+def _classifier_head(x, n_classes: int):
+    if n_classes == 2:
+        return layers.Dense(1, activation="sigmoid", name="predictions")(x)
+    return layers.Dense(n_classes, activation="softmax", name="predictions")(x)
+
+
+def build_tutorial(input_size: tuple[int, int], n_classes: int, seed: int | None = None) -> keras.Model:
+    """The classic cats-vs-dogs tutorial CNN.
+
+    Three blocks of Conv2D 3x3 + ReLU + MaxPooling 2x2 with 32, 32 and 64
+    filters, then Flatten, Dense 64 + ReLU, Dropout 0.5 and a sigmoid unit
+    (two classes) or a softmax over `n_classes`.
+    """
+    inputs = keras.Input(shape=(*input_size, 3), name="image")
+    x = augmentation(seed)(inputs)
+    x = layers.Rescaling(1.0 / 255, name="rescale")(x)
+    for block, filters in enumerate((32, 32, 64), start=1):
+        x = layers.Conv2D(filters, 3, name=f"block{block}_conv")(x)
+        x = layers.ReLU(name=f"block{block}_act")(x)
+        x = layers.MaxPooling2D(2, name=f"block{block}_pool")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(64, activation="relu", name="dense")(x)
+    x = layers.Dropout(0.5, name="dropout")(x)
+    return keras.Model(inputs, _classifier_head(x, n_classes), name="tutorial")
+
+
+def compile_tutorial(model: keras.Model, n_classes: int, steps: int, epochs: int) -> None:
+    """Binary (or categorical) cross-entropy, RMSprop, accuracy."""
+    loss = "binary_crossentropy" if n_classes == 2 else "sparse_categorical_crossentropy"
+    model.compile(optimizer=keras.optimizers.RMSprop(1e-3), loss=loss, metrics=["accuracy"])
+
+
+def strong_augmentation(seed: int | None = None) -> keras.Sequential:
+    """Augmentation for the default preset: flips, rotation, zoom, shifts and contrast."""
+    return keras.Sequential(
+        [
+            layers.RandomFlip("horizontal", seed=seed),
+            layers.RandomRotation(0.08, fill_mode="reflect", seed=seed),
+            layers.RandomZoom((-0.25, 0.1), fill_mode="reflect", seed=seed),
+            layers.RandomTranslation(0.1, 0.1, fill_mode="reflect", seed=seed),
+            layers.RandomContrast(0.2, seed=seed),
+        ],
+        name="augmentation",
+    )
+
+
+def build_compact(input_size: tuple[int, int], n_classes: int, seed: int | None = None) -> keras.Model:
+    """A VGG-style CNN with batch normalisation and global average pooling.
+
+    A stride-2 stem, then four blocks of two Conv2D 3x3 + BatchNorm + ReLU
+    (32, 64, 128, 256 filters), each block but the last followed by max
+    pooling, then global average pooling, dropout and the classifier. Global
+    pooling keeps the head small, so most parameters sit in the conv blocks.
+    """
+    inputs = keras.Input(shape=(*input_size, 3), name="image")
+    x = strong_augmentation(seed)(inputs)
+    x = layers.Rescaling(1.0 / 255, name="rescale")(x)
+    x = layers.Conv2D(32, 3, strides=2, padding="same", use_bias=False, name="stem_conv")(x)
+    x = layers.BatchNormalization(name="stem_bn")(x)
+    x = layers.ReLU(name="stem_relu")(x)
+    filters = (32, 64, 128, 256)
+    for block, width in enumerate(filters, start=1):
+        for index in (1, 2):
+            x = layers.Conv2D(width, 3, padding="same", use_bias=False, name=f"block{block}_conv{index}")(x)
+            x = layers.BatchNormalization(name=f"block{block}_bn{index}")(x)
+            x = layers.ReLU(name=f"block{block}_act" if index == 2 else f"block{block}_relu{index}")(x)
+        if block < len(filters):
+            x = layers.MaxPooling2D(2, name=f"block{block}_pool")(x)
+    x = layers.GlobalAveragePooling2D(name="global_pool")(x)
+    x = layers.Dropout(0.3, name="dropout")(x)
+    return keras.Model(inputs, _classifier_head(x, n_classes), name="compact")
+
+
+def compile_compact(model: keras.Model, n_classes: int, steps: int, epochs: int) -> None:
+    """AdamW with a cosine learning-rate decay after a short warm-up, label smoothing 0.1."""
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=1e-4,
+        decay_steps=max(1, steps * epochs),
+        warmup_target=2e-3,
+        warmup_steps=steps * min(3, epochs),
+        alpha=0.01,
+    )
+    if n_classes == 2:
+        loss = keras.losses.BinaryCrossentropy(label_smoothing=0.1)
+    else:
+        loss = keras.losses.SparseCategoricalCrossentropy()
+    model.compile(
+        optimizer=keras.optimizers.AdamW(schedule, weight_decay=5e-4),
+        loss=loss,
+        metrics=["accuracy"],
+    )
+
+
+ARCHITECTURES = {
+    "tutorial": (build_tutorial, compile_tutorial),
+    "compact": (build_compact, compile_compact),
+}
+DEFAULT_ARCHITECTURE = "compact"
+
+
+def build_model(
+    name: str,
+    input_size: tuple[int, int],
+    n_classes: int,
+    seed: int | None = None,
+    steps_per_epoch: int = 1,
+    epochs: int = 1,
+) -> keras.Model:
+    """Build and compile the preset `name`.
+
+    `steps_per_epoch` and `epochs` size the learning-rate schedule of presets
+    that have one.
+
+    Raises:
+        ValueError: `name` is not a preset, or fewer than two classes.
+    """
+    if name not in ARCHITECTURES:
+        raise ValueError(f"unknown architecture {name!r}; choose one of {sorted(ARCHITECTURES)}")
+    if n_classes < 2:
+        raise ValueError(f"a classifier needs at least two classes, got {n_classes}")
+    build, compile_model = ARCHITECTURES[name]
+    model = build(input_size, n_classes, seed)
+    compile_model(model, n_classes, steps_per_epoch, epochs)
+    return model

@@ -1,0 +1,115 @@
+"""Evaluate an exported model on a folder of labelled photos.
+
+    python -m training.evaluate --data DIR [--model PATH] [--json] [--report DIR]
+
+DIR holds one sub-folder per class, named as the model's labels. Every photo
+goes through the app's loader and the ONNX model, exactly as in the app.
+Files that cannot be decoded are listed and not counted. No TensorFlow here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from desktop import DEFAULT_MODEL_PATH
+from desktop.core.classifier import Classifier, ModelLoadError
+from desktop.core.datasets import list_labelled_files
+from desktop.core.images import ImageLoadError, load_image
+from desktop.core.metrics import classification_summary, format_summary
+
+BATCH_SIZE = 64
+
+
+def evaluate_folder(classifier: Classifier, data_dir: Path) -> tuple[dict, np.ndarray, list[str], list[int], list[tuple[str, str]]]:
+    """Classify every photo under `data_dir/<label>/`.
+
+    Returns:
+        (summary, probabilities (n, n_classes), paths, targets, skipped), where
+        `summary` is a `classification_summary` and `skipped` lists
+        (path, reason) for files that could not be decoded.
+
+    Raises:
+        ValueError: no sub-folder of `data_dir` matches a model label.
+    """
+    files = list_labelled_files(data_dir, classifier.labels)
+    if not files.paths:
+        raise ValueError(
+            f"no photos found in {data_dir}/<label>/ for labels {classifier.labels}; "
+            "pass a folder with one sub-folder per class"
+        )
+
+    probabilities, paths, targets, skipped = [], [], [], []
+    batch, batch_paths, batch_targets = [], [], []
+
+    def flush() -> None:
+        if batch:
+            predictions = classifier.predict(np.stack(batch))
+            probabilities.extend(p.probabilities for p in predictions)
+            paths.extend(batch_paths)
+            targets.extend(batch_targets)
+            batch.clear(), batch_paths.clear(), batch_targets.clear()
+
+    for path, target in zip(files.paths, files.targets):
+        try:
+            batch.append(load_image(path, classifier.input_size))
+        except ImageLoadError as error:
+            skipped.append((str(path), error.reason))
+            continue
+        batch_paths.append(str(path))
+        batch_targets.append(target)
+        if len(batch) == BATCH_SIZE:
+            flush()
+    flush()
+
+    probabilities = np.asarray(probabilities).reshape(-1, len(classifier.labels))
+    summary = classification_summary(targets, np.argmax(probabilities, axis=1), classifier.labels)
+    return summary, probabilities, paths, targets, skipped
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m training.evaluate", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, required=True, help="folder with one sub-folder of photos per class")
+    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL_PATH, help=f"ONNX model (default: {DEFAULT_MODEL_PATH})")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    parser.add_argument("--report", type=Path, metavar="DIR", help="also write a report (Markdown and plots) into DIR")
+    args = parser.parse_args(argv)
+
+    if not args.data.is_dir():
+        print(f"error: data folder not found: {args.data}", file=sys.stderr)
+        return 2
+    try:
+        classifier = Classifier.load(args.model)
+        summary, probabilities, paths, targets, skipped = evaluate_folder(classifier, args.data)
+    except (ModelLoadError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+    summary["model"] = str(args.model)
+    summary["skipped"] = [{"path": path, "reason": reason} for path, reason in skipped]
+    if args.report is not None:
+        from training.report import write_report
+
+        write_report(
+            args.report, classifier.labels, targets, probabilities, paths,
+            f"Evaluation of {args.model.name} on {args.data}",
+            {"model": str(args.model), "data": str(args.data), "skipped files": str(len(skipped))},
+        )
+
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(format_summary(summary))
+        if skipped:
+            print(f"\nskipped {len(skipped)} unreadable file(s):")
+            for path, reason in skipped:
+                print(f"  {path}: {reason}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,310 @@
+"""Export a trained Keras model to the ONNX file the app runs.
+
+    python -m training.export [--run RUN_DIR] [--output PATH]
+
+With no arguments, the newest run under `runs/` replaces
+`models/classifier.onnx`. The graph has one input, `image` (batch, height,
+width, 3) of raw RGB values 0 to 255, and these outputs: `probabilities`
+(batch, n_classes), then one output per conv block with its activations.
+Labels, input size and feature-map names go into the ONNX metadata.
+
+Before writing, the ONNX outputs are compared with the Keras model's on real
+photos; export stops if any value differs by more than `PARITY_TOLERANCE`.
+The file is written to a temporary name and renamed, so a running app never
+reads half a model and a failed export leaves the previous model in place.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from desktop import DEFAULT_MODEL_PATH
+from desktop.core import model_format as fmt
+from desktop.core.datasets import list_labelled_files
+from desktop.core.images import ImageLoadError, load_image
+
+logger = logging.getLogger("training")
+
+PARITY_TOLERANCE = 1e-4
+PARITY_PHOTOS = 16
+OPSET = 17
+
+
+class ExportError(Exception):
+    """An export that was stopped; the previous model is untouched."""
+
+
+def newest_run(runs_dir: Path) -> Path:
+    """The most recently finished run folder under `runs_dir` that has a model."""
+    from training.fit import MODEL_FILE
+
+    candidates = sorted(runs_dir.glob(f"*/{MODEL_FILE}"), key=lambda p: p.stat().st_mtime)
+    if not candidates:
+        raise ExportError(f"no trained model found under {runs_dir}; run python -m training.train first or pass --run")
+    return candidates[-1].parent
+
+
+def load_keras_model(path: Path):
+    """Load a `.keras` file with safe deserialisation.
+
+    Raises:
+        ExportError: the file is missing, corrupt, or carries Python code
+            (a `Lambda` layer), which safe mode does not run.
+    """
+    import keras
+
+    if not path.is_file():
+        raise ExportError(f"model file not found: {path}")
+    try:
+        return keras.saving.load_model(path, safe_mode=True, compile=False)
+    except ValueError as error:
+        if "safe_mode" in str(error) or "Lambda" in str(error):
+            raise ExportError(
+                f"{path} contains Python code (a Lambda layer) that safe loading does not run; "
+                "rebuild the model without Lambda layers"
+            ) from None
+        raise ExportError(f"cannot load {path}: {error}") from None
+    except Exception as error:  # Keras raises many types for a corrupt archive.
+        raise ExportError(f"cannot load {path}: {error}") from None
+
+
+def export_model(model, labels: list[str], training_info: dict):
+    """Convert a Keras classifier into an ONNX `ModelProto` of this project's format.
+
+    Works for functional and `Sequential` models: it converts a `tf.function`
+    that calls a functional view of the model, instead of tf2onnx's
+    `from_keras`, which fails on Keras 3 `Sequential` models.
+    """
+    import keras
+    import tensorflow as tf
+    import tf2onnx
+
+    from training.architectures import feature_layer_names
+
+    feature_names = feature_layer_names(model)
+    if not feature_names:
+        raise ExportError("the model has no conv-block layers named block<N>_act to export as feature maps")
+    height, width, channels = model.inputs[0].shape[1:]
+    if channels != 3:
+        raise ExportError(f"the model input must have 3 channels (RGB), it has {channels}")
+    n_outputs = model.outputs[0].shape[-1]
+    expected_outputs = 1 if len(labels) == 2 else len(labels)
+    if n_outputs != expected_outputs:
+        raise ExportError(f"{len(labels)} labels need {expected_outputs} model output(s), the model has {n_outputs}")
+
+    view = keras.Model(model.inputs[0], [model.outputs[0]] + [model.get_layer(n).output for n in feature_names])
+
+    @tf.function(input_signature=[tf.TensorSpec([None, height, width, 3], tf.float32, name=fmt.INPUT_NAME)])
+    def serve(images):
+        outputs = view(images, training=False)
+        probabilities = outputs[0]
+        if len(labels) == 2:
+            probabilities = tf.concat([1.0 - probabilities, probabilities], axis=-1)
+        return [probabilities] + list(outputs[1:])
+
+    try:
+        proto, _ = tf2onnx.convert.from_function(serve, input_signature=serve.input_signature, opset=OPSET)
+    except Exception as error:  # tf2onnx raises many unrelated types on failure.
+        raise ExportError(f"tf2onnx conversion failed: {error}") from None
+
+    _rename_outputs(proto, [fmt.PROBABILITIES_OUTPUT] + feature_names)
+    _name_batch_dimension(proto)
+    metadata = {
+        fmt.META_FORMAT: fmt.FORMAT_NAME,
+        fmt.META_FORMAT_VERSION: str(fmt.FORMAT_VERSION),
+        fmt.META_LABELS: json.dumps(labels),
+        fmt.META_INPUT_SIZE: json.dumps([int(height), int(width)]),
+        fmt.META_FEATURE_MAPS: json.dumps(feature_names),
+        fmt.META_ARCHITECTURE: model.name,
+        fmt.META_PARAMETERS: str(model.count_params()),
+        fmt.META_TRAINING: json.dumps(training_info),
+    }
+    for key, value in metadata.items():
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, value
+    proto.producer_name = "cnn-lens training.export"
+    return proto, view
+
+
+def check_parity(proto, view, photos: np.ndarray, tolerance: float | None = None) -> float:
+    """Compare ONNX Runtime's outputs with the Keras model's on `photos`.
+
+    Returns:
+        The largest absolute difference over every output.
+
+    Raises:
+        ExportError: the difference exceeds `tolerance` (default
+            `PARITY_TOLERANCE`).
+    """
+    if tolerance is None:
+        tolerance = PARITY_TOLERANCE
+    import onnx
+    import onnxruntime as ort
+
+    try:
+        onnx.checker.check_model(proto)
+        session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+        onnx_outputs = session.run(None, {fmt.INPUT_NAME: photos.astype(np.float32)})
+    except Exception as error:  # onnx and ONNX Runtime raise their own types.
+        raise ExportError(f"the converted graph does not run in ONNX Runtime: {error}") from None
+
+    keras_outputs = [np.asarray(o) for o in view(photos.astype(np.float32), training=False)]
+    if keras_outputs[0].shape[-1] == 1:
+        keras_outputs[0] = np.concatenate([1.0 - keras_outputs[0], keras_outputs[0]], axis=-1)
+
+    worst = 0.0
+    for name, ours, theirs in zip((o.name for o in session.get_outputs()), onnx_outputs, keras_outputs):
+        difference = float(np.max(np.abs(ours - theirs)))
+        logger.info("Parity %s: max abs difference %.2e", name, difference)
+        worst = max(worst, difference)
+    if worst > tolerance:
+        raise ExportError(
+            f"ONNX and Keras outputs differ by up to {worst:.2e} (tolerance {tolerance:.0e}); model not written"
+        )
+    return worst
+
+
+def write_atomically(data: bytes, path: Path) -> None:
+    """Write `data` to a temporary file beside `path`, then rename it over `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def parity_photos(data_dir: str, labels: list[str], size: tuple[int, int], count: int = PARITY_PHOTOS) -> np.ndarray:
+    """Load up to `count` real photos, spread over the classes, from a run's data folder."""
+    from training.data import find_splits
+
+    train_dir, validation_dir = find_splits(data_dir)
+    files = list_labelled_files(validation_dir or train_dir, labels)
+    per_class = max(1, count // len(labels))
+    photos = []
+    for target in range(len(labels)):
+        members = (path for path, t in zip(files.paths, files.targets) if t == target)
+        taken = 0
+        for path in members:
+            if taken == per_class:
+                break
+            try:
+                photos.append(load_image(path, size))
+                taken += 1
+            except ImageLoadError:
+                continue
+    if not photos:
+        raise ExportError(f"no readable photo under {data_dir} for the parity check")
+    return np.stack(photos)
+
+
+def export_run(run_dir: Path, output: Path) -> Path:
+    """Export the model of `run_dir` to `output`, with its report beside it."""
+    from training.fit import LABELS_FILE, MODEL_FILE, RunSettings
+    from training.report import SUMMARY_FILE
+
+    settings = RunSettings.read(run_dir)
+    labels = json.loads((run_dir / LABELS_FILE).read_text())
+    model = load_keras_model(run_dir / MODEL_FILE)
+    training_info = _training_info(run_dir, settings, SUMMARY_FILE)
+
+    proto, view = export_model(model, labels, training_info)
+    size = tuple(json.loads(next(p.value for p in proto.metadata_props if p.key == fmt.META_INPUT_SIZE)))
+    photos = parity_photos(settings.data, labels, size)
+    difference = check_parity(proto, view, photos)
+    logger.info("Parity on %d real photos: max abs difference %.2e", len(photos), difference)
+
+    write_atomically(proto.SerializeToString(), output)
+    _copy_report(run_dir, output)
+    return output
+
+
+def report_folder(model_path: Path) -> Path:
+    """Where the report of an exported model lives: `<stem>-report/` beside it."""
+    return model_path.with_name(f"{model_path.stem}-report")
+
+
+def _training_info(run_dir: Path, settings, summary_file: str) -> dict:
+    from training.fit import HISTORY_FILE
+
+    info = {"architecture": settings.architecture, "seed": settings.seed, "command": settings.command, "run": run_dir.name}
+    history_path = run_dir / HISTORY_FILE
+    if history_path.is_file():
+        record = json.loads(history_path.read_text())
+        info.update(
+            epochs=record.get("epochs_run"),
+            training_minutes=round(record.get("training_seconds", 0.0) / 60, 1),
+            date=record.get("finished"),
+        )
+    summary_path = run_dir / summary_file
+    if summary_path.is_file():
+        info["validation_accuracy"] = json.loads(summary_path.read_text())["accuracy"]
+    return info
+
+
+def _copy_report(run_dir: Path, output: Path) -> None:
+    from training.report import CONFUSION_PLOT, HISTORY_PLOT, REPORT_FILE, SUMMARY_FILE
+
+    target = report_folder(output)
+    target.mkdir(parents=True, exist_ok=True)
+    for name in (REPORT_FILE, SUMMARY_FILE, HISTORY_PLOT, CONFUSION_PLOT):
+        if (run_dir / name).is_file():
+            shutil.copy2(run_dir / name, target / name)
+
+
+def _rename_outputs(proto, names: list[str]) -> None:
+    graph = proto.graph
+    if len(graph.output) != len(names):
+        raise ExportError(f"expected {len(names)} graph outputs, tf2onnx produced {len(graph.output)}")
+    renames = {output.name: name for output, name in zip(graph.output, names)}
+    for node in graph.node:
+        node.output[:] = [renames.get(n, n) for n in node.output]
+        node.input[:] = [renames.get(n, n) for n in node.input]
+    for output in graph.output:
+        output.name = renames[output.name]
+
+
+def _name_batch_dimension(proto) -> None:
+    for value in list(proto.graph.input) + list(proto.graph.output):
+        dimension = value.type.tensor_type.shape.dim[0]
+        dimension.ClearField("dim_value")
+        dimension.dim_param = fmt.BATCH_DIMENSION
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    parser = argparse.ArgumentParser(prog="python -m training.export", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--run", type=Path, help="run folder made by training.train (default: the newest under runs/)")
+    parser.add_argument("--output", type=Path, default=DEFAULT_MODEL_PATH, help=f"ONNX file to write (default: {DEFAULT_MODEL_PATH})")
+    args = parser.parse_args(argv)
+
+    from training.train import DEFAULT_RUNS_DIR
+
+    try:
+        run_dir = args.run or newest_run(DEFAULT_RUNS_DIR)
+        if not run_dir.is_dir():
+            raise ExportError(f"run folder not found: {run_dir}")
+        output = export_run(run_dir, args.output)
+    except (ExportError, FileNotFoundError) as error:
+        print(f"error: {error}; the existing model was not changed", file=sys.stderr)
+        return 1
+    print(f"Exported {run_dir} to {output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
