@@ -1,0 +1,434 @@
+"""The Qt window on real photos and the shipped model, driven offscreen with pytest-qt.
+
+Drops are synthesized QDropEvents sent to the window, so they take the same
+path as a drag from a file manager. Classification runs on the window's
+worker thread, and the tests wait for its results with `qtbot.waitUntil`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PIL import Image  # noqa: E402
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl  # noqa: E402
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage, QKeySequence  # noqa: E402
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox  # noqa: E402
+
+from desktop.__main__ import WINDOW_SIZE, main  # noqa: E402
+from desktop.core.classifier import Classifier  # noqa: E402
+from desktop.ui import photo_queue  # noqa: E402
+from desktop.ui.main_window import MainWindow  # noqa: E402
+from desktop.ui.photo_queue import PhotoStatus  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# Generous, because the CPU may be shared with other work. A passing run
+# waits well under a second per photo.
+RESULT_TIMEOUT_MS = 30_000
+
+
+@pytest.fixture
+def classifier(model_path) -> Classifier:
+    return Classifier.load(model_path)
+
+
+@pytest.fixture
+def window(qtbot, classifier) -> MainWindow:
+    window = MainWindow(classifier)
+    qtbot.addWidget(window)
+    window.resize(*WINDOW_SIZE)
+    window.show()
+    return window
+
+
+@pytest.fixture
+def cat_photo(photo_paths) -> Path:
+    return photo_paths["cat"][0]
+
+
+@pytest.fixture
+def dog_photo(photo_paths) -> Path:
+    return photo_paths["dog"][0]
+
+
+def file_urls(paths) -> list[QUrl]:
+    return [QUrl.fromLocalFile(str(path)) for path in paths]
+
+
+def drop(window: MainWindow, mime: QMimeData) -> QDropEvent:
+    """Send a drag-enter and a drop carrying `mime` to the window, as a file manager would."""
+    position = QPointF(window.width() / 2, window.height() / 2)
+    enter = QDragEnterEvent(
+        position, Qt.DropAction.CopyAction, mime,
+        Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted(), "the window rejected the drag"
+
+    event = QDropEvent(
+        position, Qt.DropAction.CopyAction, mime,
+        Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(window, event)
+    return event
+
+
+def drop_files(window: MainWindow, paths) -> QDropEvent:
+    mime = QMimeData()
+    mime.setUrls(file_urls(paths))
+    return drop(window, mime)
+
+
+def wait_until_idle(qtbot, window: MainWindow) -> None:
+    def all_finished():
+        statuses = [entry.status for entry in window.queue.entries()]
+        assert PhotoStatus.WAITING not in statuses
+
+    qtbot.waitUntil(all_finished, timeout=RESULT_TIMEOUT_MS)
+
+
+def row_texts(window: MainWindow) -> list[str]:
+    results = window.results_list
+    return [results.item(row).text() for row in range(results.count())]
+
+
+def select_row(window: MainWindow, row: int) -> None:
+    window.results_list.setCurrentRow(row)
+
+
+def assert_detail_matches(qtbot, window: MainWindow, classifier: Classifier, photo: Path) -> None:
+    """Check the detail view against a prediction made without the window."""
+    expected = classifier.classify_file(photo, feature_maps=True)
+    detail = window.detail_view
+    qtbot.waitUntil(lambda: len(detail.feature_maps.grids) > 0, timeout=RESULT_TIMEOUT_MS)
+
+    assert detail.label_text.text() == expected.label
+    assert f"{expected.confidence:.1%}" in detail.confidence_text.text()
+    for label, probability in zip(expected.labels, expected.probabilities):
+        assert detail.probability_bars.percentages[label].text() == f"{probability:.1%}"
+        assert detail.probability_bars.bars[label].value() == round(probability * 1000)
+
+    grids = detail.feature_maps.grids
+    titles = [title.text() for title in detail.feature_maps.titles]
+    assert len(grids) == len(classifier.feature_map_names)
+    for name, grid, title in zip(classifier.feature_map_names, grids, titles):
+        height, width, channels = expected.feature_maps[name].shape
+        assert title == f"{name}  {height}×{width}×{channels}"
+        assert grid.tile_count == channels
+        assert grid.feature_map.tiles.height() == channels * height
+        assert grid.feature_map.tiles.width() == width
+        assert grid.isVisible()
+        assert grid.height() > 0
+
+    # The photo is shown upright with the file's aspect ratio.
+    with Image.open(photo) as image:
+        file_width, file_height = image.size
+    shown_size = detail.photo.image_size()
+    assert shown_size.width() > 0
+    assert shown_size.width() / shown_size.height() == pytest.approx(file_width / file_height, rel=0.02)
+
+
+def test_drop_two_photos_shows_results(qtbot, window, classifier, cat_photo, dog_photo):
+    event = drop_files(window, [cat_photo, dog_photo])
+    assert event.isAccepted()
+    assert window.results_list.count() == 2
+    # Results arrive by queued signal, so the drop returned before any photo
+    # was classified: the work ran off the GUI thread.
+    assert [entry.status for entry in window.queue.entries()] == [PhotoStatus.WAITING] * 2
+    assert row_texts(window)[0] == f"{cat_photo.name}\nclassifying…"
+
+    wait_until_idle(qtbot, window)
+
+    for row, photo in enumerate([cat_photo, dog_photo]):
+        expected = classifier.classify_file(photo)
+        text = row_texts(window)[row]
+        assert text.splitlines()[0] == photo.name
+        assert expected.label in text
+        assert f"{expected.confidence:.1%}" in text
+
+        select_row(window, row)
+        assert_detail_matches(qtbot, window, classifier, photo)
+
+
+def test_drop_selects_first_new_photo(qtbot, window, cat_photo, dog_photo):
+    drop_files(window, [cat_photo])
+    drop_files(window, [dog_photo])
+
+    assert window.results_list.currentRow() == 1
+    wait_until_idle(qtbot, window)
+    assert window.detail_view.file_name.text().startswith(dog_photo.name)
+
+
+def test_broken_files_keep_earlier_results(qtbot, window, classifier, tmp_path, cat_photo, dog_photo):
+    drop_files(window, [cat_photo])
+    wait_until_idle(qtbot, window)
+    first_row = row_texts(window)[0]
+
+    empty = tmp_path / "empty.jpg"
+    empty.write_bytes(b"")
+    text_file = tmp_path / "notes.jpg"
+    text_file.write_text("not a photo, just text\n")
+    drop_files(window, [empty, text_file])
+    wait_until_idle(qtbot, window)
+
+    rows = row_texts(window)
+    assert len(rows) == 3
+    assert rows[0] == first_row
+    assert rows[1].splitlines()[0] == "empty.jpg"
+    assert "file is empty" in rows[1]
+    assert rows[2].splitlines()[0] == "notes.jpg"
+    assert "not an image" in rows[2]
+    status = window.statusBar().currentMessage()
+    assert "empty.jpg" in status
+    assert "notes.jpg" in status
+
+    select_row(window, 1)
+    assert window.detail_view.label_text.text() == "Not classified"
+    assert window.detail_view.message.text().startswith("File is empty")
+    assert not window.detail_view.probability_bars.isVisible()
+    assert window.detail_view.feature_maps.grids == []
+
+    # The window keeps working: a good photo dropped afterwards is classified.
+    drop_files(window, [dog_photo])
+    wait_until_idle(qtbot, window)
+    assert len(row_texts(window)) == 4
+    assert row_texts(window)[0] == first_row
+    assert_detail_matches(qtbot, window, classifier, dog_photo)
+
+
+def test_exif_rotated_photo_shown_upright(qtbot, window, tmp_path, cat_photo):
+    rotated = tmp_path / "rotated.jpg"
+    with Image.open(cat_photo) as image:
+        width, height = image.size
+        exif = Image.Exif()
+        exif[0x0112] = 6  # EXIF Orientation 6: display rotated 90 degrees clockwise
+        image.save(rotated, exif=exif, quality=95)
+    assert width != height
+
+    drop_files(window, [rotated])
+    wait_until_idle(qtbot, window)
+
+    shown_size = window.detail_view.photo.image_size()
+    assert shown_size.width() / shown_size.height() == pytest.approx(height / width, rel=0.02)
+    assert f"({height}×{width})" in window.detail_view.file_name.text()
+
+
+def test_missing_file_named_in_row(qtbot, window, tmp_path):
+    missing = tmp_path / "moved-away.jpg"
+    drop_files(window, [missing])
+    wait_until_idle(qtbot, window)
+
+    assert row_texts(window) == ["moved-away.jpg\nfile not found; it may have been moved or deleted"]
+    assert "moved-away.jpg" in window.statusBar().currentMessage()
+
+
+def test_remote_url_drop_rejected(window):
+    mime = QMimeData()
+    url = "https://example.com/photos/cat.jpg"
+    mime.setUrls([QUrl(url)])
+    drop(window, mime)
+
+    assert window.results_list.count() == 0
+    assert window.queue.entries() == []
+    status = window.statusBar().currentMessage()
+    assert url in status
+    assert "works offline" in status
+    assert "does not download" in status
+
+
+def test_remote_url_beside_local_file(qtbot, window, cat_photo):
+    mime = QMimeData()
+    mime.setUrls(file_urls([cat_photo]) + [QUrl("http://example.com/dog.jpg")])
+    drop(window, mime)
+
+    assert window.results_list.count() == 1
+    assert "http://example.com/dog.jpg" in window.statusBar().currentMessage()
+    wait_until_idle(qtbot, window)
+
+
+def test_folder_drop_skips_non_images(qtbot, window, tmp_path, cat_photo, dog_photo):
+    folder = tmp_path / "album"
+    (folder / "inner").mkdir(parents=True)
+    shutil.copy(cat_photo, folder / "a-cat.jpg")
+    shutil.copy(dog_photo, folder / "inner" / "b-dog.jpg")
+    (folder / "readme.txt").write_text("two photos\n")
+    (folder / ".DS_Store").write_bytes(b"\0")
+
+    drop_files(window, [folder])
+
+    assert [text.splitlines()[0] for text in row_texts(window)] == ["a-cat.jpg", "b-dog.jpg"]
+    assert "Skipped 2 files that are not images" in window.statusBar().currentMessage()
+    wait_until_idle(qtbot, window)
+    assert all(entry.status is PhotoStatus.DONE for entry in window.queue.entries())
+
+
+def test_same_photo_dropped_twice_kept_once(qtbot, window, cat_photo, dog_photo):
+    drop_files(window, [cat_photo, dog_photo])
+    wait_until_idle(qtbot, window)
+
+    drop_files(window, [cat_photo])
+
+    assert window.results_list.count() == 2
+    assert window.results_list.currentRow() == 0
+    assert "already in the list" in window.statusBar().currentMessage()
+
+
+def test_image_data_drop_classified(qtbot, window, classifier, tmp_path, cat_photo):
+    image = QImage(str(cat_photo))
+    assert not image.isNull()
+    mime = QMimeData()
+    mime.setImageData(image)
+    drop(window, mime)
+    wait_until_idle(qtbot, window)
+
+    # The same pixels, saved losslessly, give the expected prediction.
+    reference = tmp_path / "reference.png"
+    assert image.save(str(reference), "PNG")
+    expected = classifier.classify_file(reference)
+    rows = row_texts(window)
+    assert len(rows) == 1
+    assert rows[0].splitlines()[0] == "Dropped image 1"
+    assert window.detail_view.label_text.text() == expected.label
+    assert f"{expected.confidence:.1%}" in window.detail_view.confidence_text.text()
+
+
+def test_open_dialog_adds_chosen_files(qtbot, window, monkeypatch, cat_photo, dog_photo):
+    def choose_two(parent, caption, directory, file_filter):
+        assert "*.jpg" in file_filter
+        return [str(cat_photo), str(dog_photo)], file_filter
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileNames", staticmethod(choose_two))
+    open_actions = [
+        action for action in window.menuBar().actions()[0].menu().actions()
+        if action.shortcut() == QKeySequence(QKeySequence.StandardKey.Open)
+    ]
+    assert len(open_actions) == 1
+    open_actions[0].trigger()
+
+    assert window.results_list.count() == 2
+    wait_until_idle(qtbot, window)
+    assert all(entry.status is PhotoStatus.DONE for entry in window.queue.entries())
+
+
+def test_cancel_waiting_photos(qtbot, window, photo_paths):
+    photos = photo_paths["cat"] + photo_paths["dog"]
+    drop_files(window, photos)
+    cancelled = window.queue.cancel_waiting()
+    wait_until_idle(qtbot, window)
+
+    statuses = [entry.status for entry in window.queue.entries()]
+    assert statuses.count(PhotoStatus.CANCELLED) == cancelled
+    # Only the photo a worker had already started can escape cancelling.
+    assert cancelled >= len(photos) - 1
+    assert statuses.count(PhotoStatus.DONE) == len(photos) - cancelled
+    cancelled_rows = [text for text in row_texts(window) if text.endswith("\ncancelled")]
+    assert len(cancelled_rows) == cancelled
+    assert not window.cancel_action.isEnabled()
+
+
+def test_evicted_detail_rendered_again(qtbot, window, classifier, monkeypatch, cat_photo, dog_photo):
+    monkeypatch.setattr(photo_queue, "DETAIL_CACHE_SIZE", 1)
+    drop_files(window, [cat_photo, dog_photo])
+    wait_until_idle(qtbot, window)
+    first_job = window.queue.entries()[0].job_id
+    assert window.queue.detail(first_job) is None
+
+    # Row 0 was current while it finished, so only moving away and back requests it again.
+    select_row(window, 1)
+    select_row(window, 0)
+    assert window.detail_view.feature_maps.grids == []
+    assert "Rendering" in window.detail_view.feature_maps.message()
+
+    assert_detail_matches(qtbot, window, classifier, cat_photo)
+    assert window.queue.detail(first_job) is not None
+
+
+def test_quit_and_open_shortcuts(window):
+    shortcuts = {
+        action.text(): action.shortcut().toString()
+        for action in window.menuBar().actions()[0].menu().actions()
+    }
+    assert shortcuts["&Open…"] == "Ctrl+O"
+    assert shortcuts["&Quit"] == "Ctrl+Q"
+
+
+def test_about_names_model_and_labels(qtbot, window, classifier):
+    window.about_action.trigger()
+    box = window.findChild(QMessageBox)
+    assert box is not None
+    qtbot.waitUntil(box.isVisible)
+
+    text = box.text()
+    assert str(classifier.path) in text
+    assert ", ".join(classifier.labels) in text
+    box.close()
+
+
+def test_screenshot_written_after_results(qapp, capsys, tmp_path, model_path, cat_photo, dog_photo):
+    shot = tmp_path / "shot.png"
+
+    status = main([str(cat_photo), str(dog_photo), "--model", str(model_path), "--screenshot", str(shot)])
+
+    assert status == 0
+    assert capsys.readouterr().out.strip() == str(shot)
+    assert shot.is_file()
+    with Image.open(shot) as image:
+        assert image.size == WINDOW_SIZE
+        pixels = np.asarray(image.convert("RGB"))
+    # A blank or unfinished window has a few flat colours. The photo, the
+    # thumbnails and the feature-map tiles add thousands.
+    distinct_colors = np.unique(pixels.reshape(-1, 3), axis=0).shape[0]
+    assert distinct_colors > 2000
+    assert pixels.std() > 20
+
+
+def test_missing_model_exits_with_message(capsys, tmp_path):
+    missing = tmp_path / "missing.onnx"
+
+    status = main(["--model", str(missing)])
+
+    assert status == 2
+    error = capsys.readouterr().err
+    assert str(missing) in error
+    assert "not found" in error
+
+
+def test_screenshot_must_be_png(capsys, tmp_path):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--screenshot", str(tmp_path / "shot.jpg")])
+    assert exit_info.value.code == 2
+    assert "--screenshot must name a .png file" in capsys.readouterr().err
+
+
+def test_app_never_imports_tensorflow(tmp_path, cat_photo):
+    shot = tmp_path / "shot.png"
+    script = (
+        "import json, sys\n"
+        "from desktop.__main__ import main\n"
+        f"status = main([{str(cat_photo)!r}, '--screenshot', {str(shot)!r}])\n"
+        "loaded = sorted(name for name in sys.modules\n"
+        "                if name.split('.')[0] in ('tensorflow', 'keras', 'tf2onnx'))\n"
+        "print(json.dumps({'status': status, 'loaded': loaded}))\n"
+    )
+    environment = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+
+    completed = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=REPO_ROOT, env=environment, capture_output=True, text=True, timeout=120,
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    report = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert report["status"] == 0
+    assert report["loaded"] == []
+    assert shot.is_file()
