@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 def test_export_graph_has_named_outputs(tiny_model):
     proto = onnx.load(tiny_model)
     outputs = [o.name for o in proto.graph.output]
-    assert outputs == ["probabilities", "block1_act", "block2_act", "block3_act"]
+    assert outputs == ["probabilities", "block1_act", "block2_act", "block3_act", "attribution", "novelty"]
 
     inputs = proto.graph.input
     assert [i.name for i in inputs] == [fmt.INPUT_NAME]
@@ -89,10 +89,11 @@ def test_export_sequential_model(tmp_path, photo_paths):
             keras.layers.Dense(3, activation="softmax"),
         ]
     )
-    proto, view = export_model(model, ["a", "b", "c"], {})
+    proto, forward = export_model(model, ["a", "b", "c"], {})
     photos = np.stack([load_image(p, (32, 32)) for p in photo_paths["cat"][:3]])
-    assert check_parity(proto, view, photos) <= 1e-4
-    assert [o.name for o in proto.graph.output] == ["probabilities", "block1_act"]
+    assert check_parity(proto, forward, photos) <= 1e-4
+    # A GlobalAveragePooling2D head gets class activation maps.
+    assert [o.name for o in proto.graph.output] == ["probabilities", "block1_act", "attribution"]
 
 
 def test_failed_parity_keeps_previous_model(tiny_run, tmp_path, monkeypatch):
@@ -119,3 +120,61 @@ def test_lambda_model_rejected(tmp_path):
     keras.Model(inputs, outputs).save(path)
     with pytest.raises(ExportError, match="Lambda"):
         load_keras_model(path)
+
+
+def test_grad_cam_matches_gradient_tape(tiny_run, tiny_model, photo_paths):
+    """The forward-only Grad-CAM in the graph equals Grad-CAM computed with a real gradient."""
+    import keras
+    import tensorflow as tf
+
+    from training.export import load_keras_model
+
+    model = load_keras_model(tiny_run / "model.keras")
+    classifier = Classifier.load(tiny_model)
+    photos = np.stack([load_image(p, (64, 64)) for p in photo_paths["dog"][:3]]).astype(np.float32)
+
+    # The logit is the input of the sigmoid: rebuild it from the last layer's kernel.
+    features_and_hidden = keras.Model(model.inputs[0], [model.get_layer("block3_act").output, model.layers[-1].input])
+    kernel, bias = model.layers[-1].kernel, model.layers[-1].bias
+    tail = keras.Model(model.get_layer("block3_pool").input, model.layers[-1].input)
+    with tf.GradientTape() as tape:
+        activations = features_and_hidden(photos, training=False)[0]
+        tape.watch(activations)
+        logit = tf.matmul(tail(activations, training=False), kernel) + bias
+    gradient = tape.gradient(logit, activations).numpy()
+    weights = gradient.mean(axis=(1, 2))  # Grad-CAM channel weights
+    expected_dog = np.einsum("bhwk,bk->bhw", activations.numpy(), weights)
+
+    predictions = classifier.predict(photos, attribution=True)
+    maps = np.stack([p.attribution for p in predictions])
+    assert maps.shape == (3, 12, 12, 2)
+    assert np.max(np.abs(maps[..., 1] - expected_dog)) <= 1e-4
+    assert np.allclose(maps[..., 0], -maps[..., 1])
+
+
+def test_cam_mean_equals_logit(photo_paths):
+    """For a global-average-pooling head, each class map averages to that class's logit."""
+    import keras
+
+    from training.export import export_model
+
+    inputs = keras.Input((32, 32, 3))
+    x = keras.layers.Rescaling(1 / 255)(inputs)
+    x = keras.layers.Conv2D(4, 3, name="block1_conv")(x)
+    x = keras.layers.ReLU(name="block1_act")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    outputs = keras.layers.Dense(1, activation="sigmoid")(x)
+    proto, forward = export_model(keras.Model(inputs, outputs), ["cat", "dog"], {})
+    photos = np.stack([load_image(p, (32, 32)) for p in photo_paths["cat"][:2]]).astype(np.float32)
+    probabilities, _, maps = [np.asarray(o) for o in forward(photos)]
+    logits = np.log(probabilities[:, 1] / probabilities[:, 0])
+    assert np.allclose(maps[..., 1].mean(axis=(1, 2)), logits, atol=1e-4)
+
+
+def test_novelty_flags_unusual_images(tiny_model, photo_paths):
+    classifier = Classifier.load(tiny_model)
+    assert classifier.novelty_threshold is not None and classifier.novelty_threshold > 0
+    photo = classifier.classify_file(photo_paths["cat"][0])
+    assert photo.novelty is not None and photo.novelty >= 0
+    noise = np.random.default_rng(0).integers(0, 256, (1, 64, 64, 3))
+    assert classifier.predict(noise)[0].novelty > photo.novelty

@@ -77,23 +77,31 @@ def load_keras_model(path: Path):
         raise ExportError(f"cannot load {path}: {error}") from None
 
 
-def export_model(model, labels: list[str], training_info: dict):
-    """Convert a Keras classifier into an ONNX `ModelProto` of this project's format.
+def build_forward(model, labels: list[str], novelty=None, test_time_flip: bool = False):
+    """Build the function the ONNX graph computes, and its output names.
 
-    Works for functional and `Sequential` models: it converts a `tf.function`
-    that calls a functional view of the model, instead of tf2onnx's
-    `from_keras`, which fails on Keras 3 `Sequential` models.
+    The same function runs eagerly in Keras for the parity check and inside
+    the `tf.function` that tf2onnx converts, so both sides compute the same
+    thing. Its outputs: probabilities (two-class sigmoid turned into
+    [1 - p, p]), each conv block's activations, then the attribution maps
+    when the head has a supported shape, then the novelty distance when
+    `novelty` (a fitted `NoveltyModel`) is given.
+
+    Raises:
+        ExportError: the model does not fit the format (no conv blocks named
+            `block<N>_act`, not 3 input channels, outputs that do not match
+            the labels).
     """
     import keras
     import tensorflow as tf
-    import tf2onnx
 
     from training.architectures import feature_layer_names
+    from training.explain import attribution_maps, find_head
 
     feature_names = feature_layer_names(model)
     if not feature_names:
         raise ExportError("the model has no conv-block layers named block<N>_act to export as feature maps")
-    height, width, channels = model.inputs[0].shape[1:]
+    channels = model.inputs[0].shape[-1]
     if channels != 3:
         raise ExportError(f"the model input must have 3 channels (RGB), it has {channels}")
     n_outputs = model.outputs[0].shape[-1]
@@ -101,23 +109,71 @@ def export_model(model, labels: list[str], training_info: dict):
     if n_outputs != expected_outputs:
         raise ExportError(f"{len(labels)} labels need {expected_outputs} model output(s), the model has {n_outputs}")
 
-    view = keras.Model(model.inputs[0], [model.outputs[0]] + [model.get_layer(n).output for n in feature_names])
+    head = find_head(model, feature_names[-1])
+    view_outputs = [model.outputs[0]] + [model.get_layer(n).output for n in feature_names]
+    if novelty is not None:
+        view_outputs.append(penultimate_output(model))
+    view = keras.Model(model.inputs[0], view_outputs)
+
+    names = [fmt.PROBABILITIES_OUTPUT] + feature_names
+    if head is not None:
+        names.append(fmt.ATTRIBUTION_OUTPUT)
+    if novelty is not None:
+        names.append(fmt.NOVELTY_OUTPUT)
+
+    def forward(images):
+        outputs = view(images, training=False)
+        probabilities = outputs[0]
+        if test_time_flip:
+            mirrored = view(tf.reverse(images, axis=[2]), training=False)[0]
+            probabilities = (probabilities + mirrored) / 2.0
+        if len(labels) == 2:
+            probabilities = tf.concat([1.0 - probabilities, probabilities], axis=-1)
+        feature_maps = list(outputs[1:1 + len(feature_names)])
+        results = [probabilities] + feature_maps
+        if head is not None:
+            results.append(attribution_maps(head, feature_maps[-1], len(labels)))
+        if novelty is not None:
+            results.append(novelty.graph_distances(outputs[-1]))
+        return results
+
+    return forward, names, head
+
+
+def penultimate_output(model):
+    """The features the classifier layer reads (Dropout is an identity at inference)."""
+    return model.layers[-1].input
+
+
+def export_model(model, labels: list[str], training_info: dict, novelty=None, test_time_flip: bool = False):
+    """Convert a Keras classifier into an ONNX `ModelProto` of this project's format.
+
+    Works for functional and `Sequential` models: it converts a `tf.function`
+    over a functional view of the model, instead of tf2onnx's `from_keras`,
+    which fails on Keras 3 `Sequential` models.
+
+    Returns:
+        (proto, forward): the ONNX model and the Keras-side function it was
+        converted from, for `check_parity`.
+    """
+    import tensorflow as tf
+    import tf2onnx
+
+    forward, names, head = build_forward(model, labels, novelty, test_time_flip)
+    height, width = model.inputs[0].shape[1:3]
 
     @tf.function(input_signature=[tf.TensorSpec([None, height, width, 3], tf.float32, name=fmt.INPUT_NAME)])
     def serve(images):
-        outputs = view(images, training=False)
-        probabilities = outputs[0]
-        if len(labels) == 2:
-            probabilities = tf.concat([1.0 - probabilities, probabilities], axis=-1)
-        return [probabilities] + list(outputs[1:])
+        return forward(images)
 
     try:
         proto, _ = tf2onnx.convert.from_function(serve, input_signature=serve.input_signature, opset=OPSET)
     except Exception as error:  # tf2onnx raises many unrelated types on failure.
         raise ExportError(f"tf2onnx conversion failed: {error}") from None
 
-    _rename_outputs(proto, [fmt.PROBABILITIES_OUTPUT] + feature_names)
+    _rename_outputs(proto, names)
     _name_batch_dimension(proto)
+    feature_names = [n for n in names if n not in (fmt.PROBABILITIES_OUTPUT, fmt.ATTRIBUTION_OUTPUT, fmt.NOVELTY_OUTPUT)]
     metadata = {
         fmt.META_FORMAT: fmt.FORMAT_NAME,
         fmt.META_FORMAT_VERSION: str(fmt.FORMAT_VERSION),
@@ -127,29 +183,43 @@ def export_model(model, labels: list[str], training_info: dict):
         fmt.META_ARCHITECTURE: model.name,
         fmt.META_PARAMETERS: str(model.count_params()),
         fmt.META_TRAINING: json.dumps(training_info),
+        fmt.META_TEST_TIME_FLIP: json.dumps(test_time_flip),
     }
+    if head is not None:
+        metadata[fmt.META_ATTRIBUTION] = json.dumps(
+            {"output": fmt.ATTRIBUTION_OUTPUT, "method": head.method, "layer": head.layer}
+        )
+    if novelty is not None:
+        metadata[fmt.META_NOVELTY] = json.dumps(
+            {
+                "output": fmt.NOVELTY_OUTPUT,
+                "threshold": novelty.threshold,
+                "percentile": novelty.percentile,
+                "measure": "Mahalanobis distance of penultimate-layer features from the training photos' mean",
+            }
+        )
     for key, value in metadata.items():
         entry = proto.metadata_props.add()
         entry.key, entry.value = key, value
     proto.producer_name = "cnn-lens training.export"
-    return proto, view
+    return proto, forward
 
 
-def check_parity(proto, view, photos: np.ndarray, tolerance: float | None = None) -> float:
-    """Compare ONNX Runtime's outputs with the Keras model's on `photos`.
+def check_parity(proto, forward, photos: np.ndarray, tolerance: float | None = None) -> float:
+    """Compare ONNX Runtime's outputs with the Keras-side `forward` on `photos`.
 
     Returns:
         The largest absolute difference over every output.
 
     Raises:
         ExportError: the difference exceeds `tolerance` (default
-            `PARITY_TOLERANCE`).
+            `PARITY_TOLERANCE`), or the graph does not run.
     """
-    if tolerance is None:
-        tolerance = PARITY_TOLERANCE
     import onnx
     import onnxruntime as ort
 
+    if tolerance is None:
+        tolerance = PARITY_TOLERANCE
     try:
         onnx.checker.check_model(proto)
         session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
@@ -157,10 +227,7 @@ def check_parity(proto, view, photos: np.ndarray, tolerance: float | None = None
     except Exception as error:  # onnx and ONNX Runtime raise their own types.
         raise ExportError(f"the converted graph does not run in ONNX Runtime: {error}") from None
 
-    keras_outputs = [np.asarray(o) for o in view(photos.astype(np.float32), training=False)]
-    if keras_outputs[0].shape[-1] == 1:
-        keras_outputs[0] = np.concatenate([1.0 - keras_outputs[0], keras_outputs[0]], axis=-1)
-
+    keras_outputs = [np.asarray(o) for o in forward(photos.astype(np.float32))]
     worst = 0.0
     for name, ours, theirs in zip((o.name for o in session.get_outputs()), onnx_outputs, keras_outputs):
         difference = float(np.max(np.abs(ours - theirs)))
@@ -212,7 +279,30 @@ def parity_photos(data_dir: str, labels: list[str], size: tuple[int, int], count
     return np.stack(photos)
 
 
-def export_run(run_dir: Path, output: Path) -> Path:
+def fit_novelty(model, settings):
+    """Fit the novelty score on the run's training photos' penultimate features.
+
+    The threshold is the `NOVELTY_PERCENTILE` of the run's validation photos,
+    so about 5% of photos like the validation set are flagged.
+    """
+    import keras
+
+    from training.explain import NoveltyModel
+    from training.fit import load_data
+
+    train_set, validation_set = load_data(settings)
+    embed = keras.Model(model.inputs[0], penultimate_output(model))
+    train_features = embed.predict(train_set.images.astype(np.float32), batch_size=64, verbose=0)
+    validation_features = embed.predict(validation_set.images.astype(np.float32), batch_size=64, verbose=0)
+    novelty = NoveltyModel.fit(train_features, validation_features)
+    logger.info(
+        "Novelty: %d-dimensional features, threshold %.2f (%.0fth percentile of validation photos)",
+        train_features.shape[1], novelty.threshold, novelty.percentile,
+    )
+    return novelty
+
+
+def export_run(run_dir: Path, output: Path, test_time_flip: bool = False) -> Path:
     """Export the model of `run_dir` to `output`, with its report beside it."""
     from training.fit import LABELS_FILE, MODEL_FILE, RunSettings
     from training.report import SUMMARY_FILE
@@ -222,10 +312,11 @@ def export_run(run_dir: Path, output: Path) -> Path:
     model = load_keras_model(run_dir / MODEL_FILE)
     training_info = _training_info(run_dir, settings, SUMMARY_FILE)
 
-    proto, view = export_model(model, labels, training_info)
-    size = tuple(json.loads(next(p.value for p in proto.metadata_props if p.key == fmt.META_INPUT_SIZE)))
+    novelty = fit_novelty(model, settings)
+    proto, forward = export_model(model, labels, training_info, novelty, test_time_flip)
+    size = tuple(model.inputs[0].shape[1:3])
     photos = parity_photos(settings.data, labels, size)
-    difference = check_parity(proto, view, photos)
+    difference = check_parity(proto, forward, photos)
     logger.info("Parity on %d real photos: max abs difference %.2e", len(photos), difference)
 
     write_atomically(proto.SerializeToString(), output)
@@ -289,6 +380,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     parser = argparse.ArgumentParser(prog="python -m training.export", description=__doc__.split("\n\n")[0])
     parser.add_argument("--run", type=Path, help="run folder made by training.train (default: the newest under runs/)")
+    parser.add_argument(
+        "--test-time-flip", action=argparse.BooleanOptionalAction, default=False,
+        help="average the probabilities of each photo and its mirror image (doubles inference time)",
+    )
     parser.add_argument("--output", type=Path, default=DEFAULT_MODEL_PATH, help=f"ONNX file to write (default: {DEFAULT_MODEL_PATH})")
     args = parser.parse_args(argv)
 
@@ -298,7 +393,7 @@ def main(argv: list[str] | None = None) -> int:
         run_dir = args.run or newest_run(DEFAULT_RUNS_DIR)
         if not run_dir.is_dir():
             raise ExportError(f"run folder not found: {run_dir}")
-        output = export_run(run_dir, args.output)
+        output = export_run(run_dir, args.output, args.test_time_flip)
     except (ExportError, FileNotFoundError) as error:
         print(f"error: {error}; the existing model was not changed", file=sys.stderr)
         return 1

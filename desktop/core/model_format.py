@@ -20,6 +20,14 @@ BATCH_DIMENSION = "batch"
 # classes it ends in a softmax. Either way these are probabilities, not logits.
 PROBABILITIES_OUTPUT = "probabilities"
 
+# Optional outputs. `attribution`: float32 (batch, h, w, n_classes), signed
+# class activation maps at the last conv block's resolution, in logit units;
+# positive values are evidence for the class. `novelty`: float32 (batch,), the
+# Mahalanobis distance of the photo's penultimate-layer features from those
+# of the training photos; larger means less like anything seen in training.
+ATTRIBUTION_OUTPUT = "attribution"
+NOVELTY_OUTPUT = "novelty"
+
 # Metadata keys (ONNX `metadata_props`, string values).
 META_FORMAT = "format"
 META_FORMAT_VERSION = "format_version"
@@ -29,3 +37,6 @@ META_FEATURE_MAPS = "feature_maps"  # JSON list of output names, shallow to deep
 META_ARCHITECTURE = "architecture"
 META_PARAMETERS = "parameters"  # trainable and non-trainable weights, as a decimal string
 META_TRAINING = "training"  # JSON object: accuracy, epochs, date, command, ...
+META_ATTRIBUTION = "attribution"  # JSON object: output, method ("cam" or "grad-cam"), layer
+META_NOVELTY = "novelty"  # JSON object: output, threshold, percentile, measure
+META_TEST_TIME_FLIP = "test_time_flip"  # "true" when probabilities average the photo and its mirror image
