@@ -35,12 +35,17 @@ class Prediction:
     `probabilities` has one value per label, in the model's label order, and
     sums to 1. `feature_maps` maps each conv block's output name to its
     activations of shape (height, width, channels); it is empty unless
-    requested.
+    requested. `attribution` is (height, width, n_classes), signed, positive
+    where the region is evidence for the class; None unless requested or when
+    the model lacks it. `novelty` is the distance of the photo's features from
+    the training photos' (None when the model lacks it).
     """
 
     labels: list[str]
     probabilities: np.ndarray
     feature_maps: dict[str, np.ndarray] = field(default_factory=dict)
+    attribution: np.ndarray | None = None
+    novelty: float | None = None
 
     @property
     def index(self) -> int:
@@ -67,6 +72,15 @@ class Classifier:
         height, width = json.loads(metadata[fmt.META_INPUT_SIZE])
         self.input_size: tuple[int, int] = (int(height), int(width))
         self.feature_map_names: list[str] = json.loads(metadata[fmt.META_FEATURE_MAPS])
+        outputs = {output.name for output in session.get_outputs()}
+        self.has_attribution = fmt.ATTRIBUTION_OUTPUT in outputs
+        self.has_novelty = fmt.NOVELTY_OUTPUT in outputs
+        self.novelty_threshold: float | None = None
+        if self.has_novelty:
+            try:
+                self.novelty_threshold = float(json.loads(metadata.get(fmt.META_NOVELTY, "{}"))["threshold"])
+            except (ValueError, KeyError, TypeError):
+                self.has_novelty = False
 
     @classmethod
     def load(cls, path: str | os.PathLike, threads: int = 0) -> "Classifier":
@@ -109,13 +123,16 @@ class Classifier:
         except json.JSONDecodeError:
             return {}
 
-    def predict(self, images: np.ndarray, feature_maps: bool = False) -> list[Prediction]:
+    def predict(
+        self, images: np.ndarray, feature_maps: bool = False, attribution: bool = False
+    ) -> list[Prediction]:
         """Classify a batch of images.
 
         Args:
             images: (batch, height, width, 3) RGB values 0 to 255, uint8 or
                 float32, at the model's input size.
             feature_maps: also return every conv block's activations.
+            attribution: also return the attribution maps, if the model has them.
 
         Returns:
             One `Prediction` per image, in order.
@@ -131,24 +148,37 @@ class Classifier:
         output_names = [fmt.PROBABILITIES_OUTPUT]
         if feature_maps:
             output_names += self.feature_map_names
-        outputs = self.session.run(
-            output_names, {fmt.INPUT_NAME: images.astype(np.float32, copy=False)}
-        )
+        if attribution and self.has_attribution:
+            output_names.append(fmt.ATTRIBUTION_OUTPUT)
+        if self.has_novelty:
+            output_names.append(fmt.NOVELTY_OUTPUT)
+        values = self.session.run(output_names, {fmt.INPUT_NAME: images.astype(np.float32, copy=False)})
+        outputs = dict(zip(output_names, values))
 
         predictions = []
         for row in range(images.shape[0]):
-            maps = {name: outputs[i + 1][row] for i, name in enumerate(self.feature_map_names)} if feature_maps else {}
-            predictions.append(Prediction(self.labels, outputs[0][row], maps))
+            maps = {name: outputs[name][row] for name in self.feature_map_names} if feature_maps else {}
+            predictions.append(
+                Prediction(
+                    self.labels,
+                    outputs[fmt.PROBABILITIES_OUTPUT][row],
+                    maps,
+                    attribution=outputs[fmt.ATTRIBUTION_OUTPUT][row] if fmt.ATTRIBUTION_OUTPUT in outputs else None,
+                    novelty=float(outputs[fmt.NOVELTY_OUTPUT][row]) if fmt.NOVELTY_OUTPUT in outputs else None,
+                )
+            )
         return predictions
 
-    def classify_file(self, path: str | os.PathLike, feature_maps: bool = False) -> Prediction:
+    def classify_file(
+        self, path: str | os.PathLike, feature_maps: bool = False, attribution: bool = False
+    ) -> Prediction:
         """Load one photo with the shared loader and classify it.
 
         Raises:
             ImageLoadError: the file cannot be decoded.
         """
         image = load_image(path, self.input_size)
-        return self.predict(image[np.newaxis], feature_maps=feature_maps)[0]
+        return self.predict(image[np.newaxis], feature_maps=feature_maps, attribution=attribution)[0]
 
 
 def _check_metadata(path: Path, session: ort.InferenceSession, metadata: dict[str, str]) -> None:
