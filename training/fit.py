@@ -101,6 +101,21 @@ def make_dataset(decoded: DecodedSet, batch_size: int, shuffle: bool, seed: int)
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
+def _epoch_timer():
+    """A callback that adds `epoch_seconds` to each epoch's logs, so the CSV log records it."""
+    import keras
+
+    class EpochTimer(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.started = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            if logs is not None:
+                logs["epoch_seconds"] = time.perf_counter() - self.started
+
+    return EpochTimer()
+
+
 def train(settings: RunSettings, resume: bool = False) -> Path:
     """Train the model a run describes and save it in the run folder.
 
@@ -139,6 +154,7 @@ def train(settings: RunSettings, resume: bool = False) -> Path:
     model.summary(print_fn=logger.info)
 
     callbacks = [
+        _epoch_timer(),
         # Saves the weights, optimizer state and epoch after every epoch, and
         # restores them when fit() starts again in the same folder.
         keras.callbacks.BackupAndRestore(str(run_dir / BACKUP_DIR), delete_checkpoint=False),

@@ -26,13 +26,17 @@ logger = logging.getLogger("training")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    from training.architectures import ARCHITECTURES, DEFAULT_ARCHITECTURE
+    from training.architectures import ARCHITECTURES, DEFAULT_ARCHITECTURE, RECIPES
 
-    parser = argparse.ArgumentParser(prog="python -m training.train", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m training.train",
+        description=__doc__.split("\n\n")[0],
+        epilog="Recipes: " + "; ".join(f"{name}: {recipe}" for name, recipe in RECIPES.items()),
+    )
     parser.add_argument("--data", type=Path, help="folder with train/<label>/ (and validation/<label>/) photos")
-    parser.add_argument("--epochs", type=int, default=30, help="maximum number of epochs (default: 30)")
-    parser.add_argument("--image-size", type=int, default=150, help="model input height and width in pixels (default: 150)")
-    parser.add_argument("--batch-size", type=int, default=32, help="photos per training step (default: 32)")
+    parser.add_argument("--epochs", type=int, help="maximum number of epochs (default: the preset's recipe)")
+    parser.add_argument("--image-size", type=int, help="model input height and width in pixels (default: the preset's recipe)")
+    parser.add_argument("--batch-size", type=int, help="photos per training step (default: the preset's recipe, 32)")
     parser.add_argument("--seed", type=int, default=1337, help="random seed for weights, shuffling and augmentation (default: 1337)")
     parser.add_argument(
         "--architecture", choices=sorted(ARCHITECTURES), default=DEFAULT_ARCHITECTURE,
@@ -43,13 +47,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="fraction of each class held out for validation when DIR has no validation/ folder (default: 0.2)",
     )
     parser.add_argument(
-        "--patience", type=int, default=0,
-        help="stop after this many epochs without a lower validation loss and keep the best weights; 0 trains every epoch (default: 0)",
+        "--patience", type=int,
+        help="stop after this many epochs without a lower validation loss and keep the best weights; "
+        "0 trains every epoch (default: the preset's recipe)",
     )
     parser.add_argument("--output", type=Path, help="run folder to create (default: a new folder under runs/)")
     parser.add_argument("--resume", type=Path, metavar="RUN_DIR", help="continue an interrupted run from its last finished epoch")
     parser.add_argument("--no-cache", action="store_true", help="decode every photo again instead of reading the decoded-photo cache")
     args = parser.parse_args(argv)
+
+    recipe = RECIPES[args.architecture]
+    for option in ("epochs", "image_size", "batch_size", "patience"):
+        if getattr(args, option) is None:
+            setattr(args, option, getattr(recipe, option))
 
     if args.resume is None and args.data is None:
         parser.error("--data is required (or --resume RUN_DIR)")
