@@ -95,10 +95,7 @@ class Classifier:
                 this project's metadata, or its outputs do not match it.
         """
         path = Path(path)
-        if not path.is_file():
-            raise ModelLoadError(path, "model file not found; pass --model with an .onnx file")
-        if path.stat().st_size == 0:
-            raise ModelLoadError(path, "model file is empty")
+        _check_model_file(path)
 
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
@@ -181,6 +178,25 @@ class Classifier:
         return self.predict(image[np.newaxis], feature_maps=feature_maps, attribution=attribution)[0]
 
 
+def _check_model_file(path: Path) -> None:
+    if path.is_dir():
+        raise ModelLoadError(path, "is a folder, not a model file; pass --model with an .onnx file")
+    if not path.is_file():
+        raise ModelLoadError(path, "model file not found; pass --model with an .onnx file")
+
+    # Reading one byte separates a permission problem from a file that ONNX
+    # Runtime cannot parse, which it reports in the same way.
+    try:
+        with open(path, "rb") as stream:
+            first_byte = stream.read(1)
+    except PermissionError:
+        raise ModelLoadError(path, "permission denied; check the file's read permission") from None
+    except OSError as error:
+        raise ModelLoadError(path, f"cannot read model file ({error.strerror or error})") from None
+    if not first_byte:
+        raise ModelLoadError(path, "model file is empty (0 bytes); export one with python -m training.export")
+
+
 def _check_metadata(path: Path, session: ort.InferenceSession, metadata: dict[str, str]) -> None:
     if metadata.get(fmt.META_FORMAT) != fmt.FORMAT_NAME:
         raise ModelLoadError(
@@ -197,22 +213,38 @@ def _check_metadata(path: Path, session: ort.InferenceSession, metadata: dict[st
         raise ModelLoadError(path, f"invalid or missing model metadata ({error})") from None
     if not (isinstance(labels, list) and len(labels) >= 2 and all(isinstance(x, str) for x in labels)):
         raise ModelLoadError(path, f"metadata 'labels' must list at least two class names, got {labels!r}")
+    if len(set(labels)) != len(labels):
+        raise ModelLoadError(path, f"metadata 'labels' must not repeat a class name, got {labels!r}")
+    if not (isinstance(feature_maps, list) and all(isinstance(x, str) for x in feature_maps)):
+        raise ModelLoadError(
+            path, f"metadata 'feature_maps' must be a list of output names, got {feature_maps!r}"
+        )
 
     inputs = session.get_inputs()
     if len(inputs) != 1 or inputs[0].name != fmt.INPUT_NAME:
         raise ModelLoadError(
             path, f"expected one input named '{fmt.INPUT_NAME}', got {[i.name for i in inputs]}"
         )
+    if inputs[0].type != "tensor(float)":
+        raise ModelLoadError(path, f"input '{fmt.INPUT_NAME}' must be float32, got {inputs[0].type}")
     input_shape = inputs[0].shape
     if len(input_shape) != 4 or list(input_shape[1:]) != [height, width, 3]:
         raise ModelLoadError(
             path, f"input shape {input_shape} does not match metadata input_size {[height, width]}"
         )
 
-    outputs = {o.name: o.shape for o in session.get_outputs()}
+    outputs = {o.name: o for o in session.get_outputs()}
     if fmt.PROBABILITIES_OUTPUT not in outputs:
         raise ModelLoadError(path, f"no '{fmt.PROBABILITIES_OUTPUT}' output; outputs are {sorted(outputs)}")
-    n_outputs = outputs[fmt.PROBABILITIES_OUTPUT][-1]
+    probabilities = outputs[fmt.PROBABILITIES_OUTPUT]
+    # ONNX Runtime reports an output of unknown rank with the shape [], as for a scalar.
+    if len(probabilities.shape) != 2 or probabilities.type != "tensor(float)":
+        raise ModelLoadError(
+            path,
+            f"output '{fmt.PROBABILITIES_OUTPUT}' must be float32 of shape (batch, classes), "
+            f"got {probabilities.type} of shape {probabilities.shape}",
+        )
+    n_outputs = probabilities.shape[-1]
     if isinstance(n_outputs, int) and n_outputs != len(labels):
         raise ModelLoadError(
             path,

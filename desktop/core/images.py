@@ -11,9 +11,12 @@ reason, so callers can list bad files without catching anything else.
 from __future__ import annotations
 
 import os
+import stat
+import struct
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -30,6 +33,12 @@ RESIZE_FILTER = Image.Resampling.BILINEAR
 # camera photo yet stops a decompression bomb from filling memory.
 MAX_PIXELS = Image.MAX_IMAGE_PIXELS or 89_478_485
 
+# Pillow format names that `decode_image` accepts. Other Pillow plugins are
+# never tried, so a file with a misleading suffix cannot reach a rarely used
+# parser (or, for EPS, an external Ghostscript process). A JPEG with
+# multi-picture data is opened by the JPEG plugin and reports format "MPO".
+SUPPORTED_FORMATS = ("JPEG", "PNG", "GIF", "BMP", "TIFF", "WEBP")
+
 # Suffixes that folder scans treat as photos. Loading itself never trusts a
 # suffix: a PNG named .jpg decodes as a PNG.
 IMAGE_SUFFIXES = frozenset(
@@ -37,6 +46,19 @@ IMAGE_SUFFIXES = frozenset(
 )
 
 _HIDDEN_NAMES = frozenset({"thumbs.db", "desktop.ini", ".ds_store"})
+
+_EXIF_ORIENTATION_TAG = 0x0112
+
+# Orientations 5 to 8 store the image with width and height swapped.
+_SWAPPED_ORIENTATIONS = frozenset({5, 6, 7, 8})
+
+# Exceptions Pillow raises for corrupt data while reading headers, EXIF or
+# pixels. On Pillow 13.0, benchmarks/fuzz_loader.py met OSError (including
+# "image file is truncated"), SyntaxError ("broken PNG file"), ValueError
+# ("Truncated IHDR chunk") and struct.error (short EXIF or TIFF tag data).
+# Pillow raises EOFError for a frame without image data ("image not found in
+# GIF frame").
+_CORRUPT_DATA_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error)
 
 
 class ImageLoadError(Exception):
@@ -50,20 +72,18 @@ class ImageLoadError(Exception):
 
 @dataclass(frozen=True)
 class DecodedImage:
-    """An upright RGB image and facts about its file."""
+    """An upright RGB image and facts about its file.
+
+    `notes` are remarks a user should see, such as which frame was used or
+    that an invalid EXIF orientation was ignored.
+    """
 
     image: Image.Image
     path: Path
-    format: str
-    original_size: tuple[int, int]
+    format: str  # Pillow's name for the file's format, such as "JPEG" or "MPO"
+    original_size: tuple[int, int]  # (width, height) as stored, before EXIF orientation
     frame_count: int
-
-    @property
-    def notes(self) -> list[str]:
-        """Remarks a user should see, such as which frame was used."""
-        if self.frame_count > 1:
-            return [f"first of {self.frame_count} frames used"]
-        return []
+    notes: tuple[str, ...] = ()
 
 
 def is_hidden_file(path: str | os.PathLike) -> bool:
@@ -83,58 +103,29 @@ def decode_image(
 
     Args:
         path: the image file. Its format is read from its content, whatever
-            its suffix.
-        draft_size: (width, height) the caller will shrink the image to. A
-            JPEG is then decoded at 1/2, 1/4 or 1/8 scale where that still
-            covers this size, which is several times faster.
+            its suffix, and must be one of `SUPPORTED_FORMATS`.
+        draft_size: (width, height) the caller will shrink the upright image
+            to. A JPEG is then decoded at 1/2, 1/4 or 1/8 scale where that
+            still covers this size, which is several times faster.
 
     The steps are fixed so that every caller gets the same pixels: the first
     frame of animated or multi-page files, EXIF orientation applied, 16-bit
-    data scaled to 8 bits, transparency composited on `BACKGROUND_RGB`.
+    data scaled to 8 bits, transparency composited on `BACKGROUND_RGB`. An
+    unreadable EXIF block or an orientation value outside 1 to 8 leaves the
+    image as stored and adds a note. A file whose first frame is truncated is
+    rejected, not decoded in part. Later frames are counted but not decoded,
+    so damage to their pixel data goes unnoticed.
 
     Raises:
-        ImageLoadError: the file is missing, unreadable, empty, not an image,
-            truncated or corrupt, or larger than `MAX_PIXELS`.
+        ImageLoadError: the file is missing, unreadable, not a regular file,
+            empty, not an image in a supported format, truncated or corrupt,
+            or larger than `MAX_PIXELS`.
     """
     path = Path(path)
-    _check_file(path)
-
-    try:
-        with warnings.catch_warnings():
-            # The pixel limit is checked below with a clearer message.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
-                width, height = image.size
-                if width * height > MAX_PIXELS:
-                    raise ImageLoadError(
-                        path,
-                        f"image is too large ({width}x{height} pixels, the limit is "
-                        f"{MAX_PIXELS:,} pixels); shrink it and try again",
-                    )
-                frame_count = getattr(image, "n_frames", 1)
-                source_format = image.format or "unknown"
-                if draft_size is not None and image.format == "JPEG":
-                    image.draft("RGB", draft_size)
-                image.load()
-                upright = ImageOps.exif_transpose(image)
-                rgb = _to_rgb(upright)
-    except ImageLoadError:
-        raise
-    except UnidentifiedImageError:
-        raise ImageLoadError(path, "not an image, or a format Pillow cannot read") from None
-    except Image.DecompressionBombError as error:
-        raise ImageLoadError(path, f"image is too large: {error}") from None
-    except (OSError, SyntaxError, ValueError, EOFError) as error:
-        # Pillow reports truncated or corrupt data through these types.
-        raise ImageLoadError(path, f"truncated or corrupt image data ({error})") from None
-
-    return DecodedImage(
-        image=rgb,
-        path=path,
-        format=source_format,
-        original_size=(width, height),
-        frame_count=frame_count,
-    )
+    # The file is opened once and checked through its descriptor, so a file
+    # deleted or replaced after the checks cannot reach Pillow.
+    with _open_regular_file(path) as stream:
+        return _decode_stream(stream, path, draft_size)
 
 
 def load_image(path: str | os.PathLike, size: tuple[int, int]) -> np.ndarray:
@@ -165,22 +156,148 @@ def to_model_input(image: Image.Image, size: tuple[int, int]) -> np.ndarray:
     return np.asarray(image, dtype=np.uint8)
 
 
-def _check_file(path: Path) -> None:
+def _open_regular_file(path: Path) -> BinaryIO:
+    # O_NONBLOCK stops open() from waiting for a writer when the path is a
+    # FIFO. It has no effect on regular files.
+    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
-        size = path.stat().st_size
+        descriptor = os.open(path, flags)
     except FileNotFoundError:
         raise ImageLoadError(path, "file not found; it may have been moved or deleted") from None
     except PermissionError:
+        # On Windows, opening a folder raises PermissionError.
+        if path.is_dir():
+            raise ImageLoadError(path, "is a folder, not an image file") from None
         raise ImageLoadError(path, "permission denied; check the file's read permission") from None
     except OSError as error:
-        raise ImageLoadError(path, f"cannot read file ({error.strerror or error})") from None
+        # For example a symbolic-link loop or a name too long for the file system.
+        raise ImageLoadError(path, f"cannot open file ({error.strerror or error})") from None
 
-    if path.is_dir():
-        raise ImageLoadError(path, "is a folder, not an image file")
-    if size == 0:
-        raise ImageLoadError(path, "file is empty (0 bytes)")
-    if not os.access(path, os.R_OK):
-        raise ImageLoadError(path, "permission denied; check the file's read permission")
+    status = os.fstat(descriptor)
+    reason = None
+    if stat.S_ISDIR(status.st_mode):
+        reason = "is a folder, not an image file"
+    elif not stat.S_ISREG(status.st_mode):
+        reason = "not a regular file (a device, pipe or socket)"
+    elif status.st_size == 0:
+        reason = "file is empty (0 bytes)"
+    if reason is not None:
+        os.close(descriptor)
+        raise ImageLoadError(path, reason)
+    return os.fdopen(descriptor, "rb")
+
+
+def _decode_stream(
+    stream: BinaryIO, path: Path, draft_size: tuple[int, int] | None
+) -> DecodedImage:
+    try:
+        with warnings.catch_warnings():
+            # The pixel limit is checked below with a clearer message.
+            # NOTE: catch_warnings is not thread-safe before Python 3.14, and
+            # the app decodes on several threads. A race can leave this
+            # filter installed or drop it, which only shows or hides Pillow's
+            # warning for an image that is rejected either way.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(stream, formats=SUPPORTED_FORMATS) as image:
+                width, height = image.size
+                _check_pixel_count(path, width, height)
+                frame_count = _count_frames(image, path)
+                source_format = image.format or "unknown"
+                upright, orientation_note = _load_upright(image, draft_size)
+                rgb = _to_rgb(upright)
+                if rgb is image:
+                    # Detach the result from the file, which closes below.
+                    rgb = image.copy()
+    except ImageLoadError:
+        raise
+    except UnidentifiedImageError:
+        raise ImageLoadError(
+            path,
+            "not an image, or not in a supported format "
+            f"({', '.join(SUPPORTED_FORMATS)})",
+        ) from None
+    except Image.DecompressionBombError as error:
+        # Pillow itself rejects images over twice its MAX_IMAGE_PIXELS when it
+        # opens them, before `_check_pixel_count` runs.
+        pillow_message = str(error).rstrip(".")
+        raise ImageLoadError(
+            path, f"image is too large ({pillow_message}); shrink it and try again"
+        ) from None
+    except _CORRUPT_DATA_ERRORS as error:
+        raise ImageLoadError(path, f"truncated or corrupt image data ({error})") from None
+
+    notes = []
+    if frame_count > 1:
+        notes.append(f"first of {frame_count} frames used")
+    if orientation_note:
+        notes.append(orientation_note)
+    return DecodedImage(
+        image=rgb,
+        path=path,
+        format=source_format,
+        original_size=(width, height),
+        frame_count=frame_count,
+        notes=tuple(notes),
+    )
+
+
+def _check_pixel_count(path: Path, width: int, height: int) -> None:
+    if width * height > MAX_PIXELS:
+        raise ImageLoadError(
+            path,
+            f"image is too large ({width}x{height} pixels, the limit is "
+            f"{MAX_PIXELS:,} pixels); shrink it and try again",
+        )
+
+
+def _load_upright(
+    image: Image.Image, draft_size: tuple[int, int] | None
+) -> tuple[Image.Image, str | None]:
+    """Decode the current frame, turn it upright, and return it with the orientation note."""
+    is_jpeg = image.format in ("JPEG", "MPO")
+    if is_jpeg:
+        # Pillow reads a JPEG's EXIF block when it opens the file, so the
+        # orientation is known before the pixels are decoded.
+        orientation, orientation_note = _read_orientation(image)
+        if draft_size is not None:
+            if orientation in _SWAPPED_ORIENTATIONS:
+                draft_size = (draft_size[1], draft_size[0])
+            image.draft("RGB", draft_size)
+
+    image.load()
+    if not is_jpeg:
+        # A PNG may store EXIF after its pixel data, and Pillow decodes the
+        # pixels to reach it, so the orientation is read after load().
+        orientation, orientation_note = _read_orientation(image)
+
+    if orientation != 1:
+        # Only a valid orientation gets here, so Pillow's transpose cannot fail
+        # on the EXIF block it reads again.
+        return ImageOps.exif_transpose(image), orientation_note
+    return image, orientation_note
+
+
+def _count_frames(image: Image.Image, path: Path) -> int:
+    # Counting seeks through every frame header. Pillow's GIF and TIFF readers
+    # raise IndexError or TypeError there when a later frame is truncated or
+    # lacks its size, and a truncated file is rejected like any other.
+    try:
+        return getattr(image, "n_frames", 1)
+    except (*_CORRUPT_DATA_ERRORS, IndexError, TypeError) as error:
+        raise ImageLoadError(
+            path, f"truncated or corrupt image data (while counting frames: {error})"
+        ) from None
+
+
+def _read_orientation(image: Image.Image) -> tuple[int, str | None]:
+    """Return the EXIF orientation to apply (1 to 8) and a note when it was ignored."""
+    try:
+        value = image.getexif().get(_EXIF_ORIENTATION_TAG, 1)
+    except _CORRUPT_DATA_ERRORS as error:
+        return 1, f"EXIF data is invalid ({error}), so the image is shown as stored"
+    if isinstance(value, int) and 1 <= value <= 8:
+        return value, None
+    return 1, f"EXIF orientation {value!r} is not 1 to 8, so the image is shown as stored"
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:
@@ -193,9 +310,9 @@ def _to_rgb(image: Image.Image) -> Image.Image:
         samples = np.asarray(image, dtype=np.float64)
         image = Image.fromarray(np.clip(np.rint(samples), 0, 255).astype(np.uint8), "L")
 
-    has_alpha = image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or (
-        image.mode == "P" and "transparency" in image.info
-    )
+    # A palette, grayscale or RGB image may name one transparent colour in
+    # `info["transparency"]` instead of carrying an alpha channel.
+    has_alpha = image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in image.info
     if has_alpha:
         rgba = image.convert("RGBA")
         background = Image.new("RGBA", rgba.size, BACKGROUND_RGB + (255,))
