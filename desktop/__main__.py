@@ -2,6 +2,10 @@
 
 Qt and ONNX Runtime are imported inside `main`, so `--help` and argument
 errors return at once. Nothing here imports TensorFlow or Keras.
+
+Window geometry, the last model and the overlay opacity are kept with
+QSettings (organisation and application "cnn-lens"). `--screenshot` runs
+neither read nor write them, so screenshots do not depend on earlier use.
 """
 
 from __future__ import annotations
@@ -15,14 +19,23 @@ from typing import TYPE_CHECKING
 from desktop import DEFAULT_MODEL_PATH
 
 if TYPE_CHECKING:
+    from PySide6.QtCore import QSettings
+
     from desktop.core.classifier import Classifier
 
-# Window size in pixels at start, and of `--screenshot` images.
+# Window size in pixels at first start (later starts restore the last size),
+# and of `--screenshot` images.
 WINDOW_SIZE = (1280, 800)
 
 # Exit status for a model that cannot be loaded, the same as argparse uses
 # for invalid arguments.
 EXIT_MODEL_ERROR = 2
+
+# Interval, in milliseconds, between a screenshot run's checks that the
+# window has finished classifying and rendering.
+_SETTLED_POLL_MS = 50
+
+APPLICATION_NAME = "cnn-lens"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,19 +48,27 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="*",
         type=Path,
         metavar="PATH",
-        help="photo files or folders to classify at start; folders are searched recursively",
+        help=(
+            "photo files or folders to classify at start; folders are searched recursively, "
+            "and a folder with one sub-folder per label is also evaluated"
+        ),
     )
     parser.add_argument(
         "--model",
         type=Path,
-        default=DEFAULT_MODEL_PATH,
-        help=f"ONNX model written by python -m training.export (default: {DEFAULT_MODEL_PATH})",
+        help=(
+            "ONNX model written by python -m training.export (default: the model of the last "
+            f"session if it still loads, else {DEFAULT_MODEL_PATH})"
+        ),
     )
     parser.add_argument(
         "--screenshot",
         type=Path,
         metavar="PNG",
-        help="save the window as a PNG file once every PATH is classified, print its path and exit",
+        help=(
+            "save the window as a PNG file once every PATH is classified and the first photo's "
+            "detail is shown, print its path and exit"
+        ),
     )
     return parser
 
@@ -69,27 +90,59 @@ def main(argv: list[str] | None = None) -> int:
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
+    from PySide6.QtCore import QCoreApplication, QSettings
+
     from desktop.core.classifier import Classifier, ModelLoadError
 
+    QCoreApplication.setOrganizationName(APPLICATION_NAME)
+    QCoreApplication.setApplicationName(APPLICATION_NAME)
+    settings = QSettings() if args.screenshot is None else None
+
+    model_path = args.model or _remembered_model(settings) or DEFAULT_MODEL_PATH
     try:
-        classifier = Classifier.load(args.model)
+        classifier = Classifier.load(model_path)
     except ModelLoadError as error:
-        print(f"cnn-lens: cannot load the model {error.path}: {error.reason}", file=sys.stderr)
-        return EXIT_MODEL_ERROR
+        if args.model is not None or model_path == DEFAULT_MODEL_PATH:
+            print(f"cnn-lens: cannot load the model {error.path}: {error.reason}", file=sys.stderr)
+            return EXIT_MODEL_ERROR
+        print(
+            f"cnn-lens: cannot load the last model {error.path} ({error.reason}); "
+            f"using {DEFAULT_MODEL_PATH}",
+            file=sys.stderr,
+        )
+        try:
+            classifier = Classifier.load(DEFAULT_MODEL_PATH)
+        except ModelLoadError as default_error:
+            print(f"cnn-lens: cannot load the model {default_error.path}: {default_error.reason}", file=sys.stderr)
+            return EXIT_MODEL_ERROR
 
-    return _run_window(classifier, args.paths, args.screenshot)
+    return _run_window(classifier, args.paths, args.screenshot, settings)
 
 
-def _run_window(classifier: Classifier, paths: list[Path], screenshot: Path | None) -> int:
+def _remembered_model(settings: QSettings | None) -> Path | None:
+    from desktop.ui.main_window import SETTING_LAST_MODEL
+
+    if settings is None:
+        return None
+    value = settings.value(SETTING_LAST_MODEL)
+    return Path(str(value)) if value else None
+
+
+def _run_window(
+    classifier: Classifier, paths: list[Path], screenshot: Path | None, settings: QSettings | None
+) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from desktop.ui.main_window import MainWindow
+    from desktop.ui.app_icon import application_icon
+    from desktop.ui.main_window import SETTING_GEOMETRY, MainWindow
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
-    app.setApplicationName("cnn-lens")
-    window = MainWindow(classifier)
-    window.resize(*WINDOW_SIZE)
+    app.setApplicationName(APPLICATION_NAME)
+    app.setWindowIcon(application_icon())
+    window = MainWindow(classifier, settings)
+    if settings is None or settings.value(SETTING_GEOMETRY) is None:
+        window.resize(*WINDOW_SIZE)
     window.show()
 
     if screenshot is not None:
@@ -102,17 +155,26 @@ def _run_window(classifier: Classifier, paths: list[Path], screenshot: Path | No
                 print(f"cnn-lens: cannot write the screenshot {screenshot}", file=sys.stderr)
                 app.exit(1)
 
-        # A zero timeout runs after the last result's layout requests, so the
-        # grab shows the finished detail view.
-        window.queue.idle.connect(lambda: QTimer.singleShot(0, save_screenshot))
+        def save_when_settled() -> None:
+            # The grab waits for the last batch, the evaluation panel and the
+            # selected photo's feature maps. A zero timeout then runs after
+            # their layout requests, so the grab shows them finished.
+            if window.is_settled():
+                poll.stop()
+                window.update_evaluation()
+                QTimer.singleShot(0, save_screenshot)
+
+        poll = QTimer(window)
+        poll.setInterval(_SETTLED_POLL_MS)
+        poll.timeout.connect(save_when_settled)
+        poll.start()
 
     if paths:
         window.open_paths(paths)
-    if screenshot is not None and window.queue.pending_count() == 0:
-        QTimer.singleShot(0, save_screenshot)
 
     status = app.exec()
     window.queue.shutdown()
+    window.models.shutdown()
     window.deleteLater()
     return status
 

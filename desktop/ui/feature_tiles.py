@@ -8,28 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-# The 10-colour viridis palette (dark purple to yellow), evenly spaced.
-_VIRIDIS_STOPS = (
-    "440154", "482878", "3e4a89", "31688e", "26828e",
-    "1f9e89", "35b779", "6dcd59", "b4de2c", "fde725",
-)
+from desktop.core.colormaps import VIRIDIS
 
-
-def viridis_lookup_table() -> np.ndarray:
-    """Build a 256-entry viridis colour map as a (256, 3) uint8 RGB array.
-
-    The entries interpolate linearly between the 10 palette colours. Against
-    matplotlib 3.11's 256-entry table they differ by 1.3 levels on average and
-    by 16 levels at most, which is invisible at tile size.
-    """
-    stops = np.array([[int(hex_rgb[i : i + 2], 16) for i in (0, 2, 4)] for hex_rgb in _VIRIDIS_STOPS])
-    positions = np.linspace(0.0, 1.0, len(stops))
-    levels = np.linspace(0.0, 1.0, 256)
-    table = np.stack([np.interp(levels, positions, stops[:, k]) for k in range(3)], axis=1)
-    return np.rint(table).astype(np.uint8)
-
-
-COLORMAP = viridis_lookup_table()
+COLORMAP = VIRIDIS
 
 
 def normalize_channels(feature_map: np.ndarray) -> np.ndarray:
