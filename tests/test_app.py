@@ -30,6 +30,7 @@ from test_app_support import (  # noqa: E402, F401 - fixtures are found by name
     column_texts,
     dog_photo,
     drop,
+    file_menu_actions,
     drop_files,
     file_urls,
     isolated_settings,
@@ -254,7 +255,7 @@ def test_open_dialog_adds_chosen_files(qtbot, window, monkeypatch, cat_photo, do
 
     monkeypatch.setattr(QFileDialog, "getOpenFileNames", staticmethod(choose_two))
     open_actions = [
-        action for action in window.menuBar().actions()[0].menu().actions()
+        action for action in file_menu_actions(window)
         if action.shortcut() == QKeySequence(QKeySequence.StandardKey.Open)
     ]
     assert len(open_actions) == 1
@@ -308,7 +309,7 @@ def test_evicted_detail_rendered_again(qtbot, window, classifier, monkeypatch, c
 def test_quit_and_open_shortcuts(window):
     shortcuts = {
         action.text(): action.shortcut().toString()
-        for action in window.menuBar().actions()[0].menu().actions()
+        for action in file_menu_actions(window)
     }
     assert shortcuts["&Open Photos…"] == "Ctrl+O"
     assert shortcuts["&Quit"] == "Ctrl+Q"

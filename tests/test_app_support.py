@@ -81,8 +81,9 @@ def file_urls(paths) -> list[QUrl]:
 def drop(window: MainWindow, mime: QMimeData) -> QDropEvent:
     """Send a drag-enter and a drop carrying `mime` to the window, as a file manager would."""
     position = QPointF(window.width() / 2, window.height() / 2)
+    # PySide6 6.10 takes only a QPoint here; later versions also take a QPointF.
     enter = QDragEnterEvent(
-        position, Qt.DropAction.CopyAction, mime,
+        position.toPoint(), Qt.DropAction.CopyAction, mime,
         Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
     )
     QApplication.sendEvent(window, enter)
@@ -211,3 +212,10 @@ def set_novelty_threshold(proto, threshold: float) -> None:
     novelty = json.loads(metadata_value(proto, fmt.META_NOVELTY))
     novelty["threshold"] = threshold
     set_metadata(proto, fmt.META_NOVELTY, json.dumps(novelty))
+
+
+def file_menu_actions(window: MainWindow) -> list:
+    """The actions of the window's File menu."""
+    # The window's own reference: in PySide6 6.10, a menu reached through
+    # QAction.menu() is deleted with that temporary wrapper.
+    return list(window.file_menu.actions())

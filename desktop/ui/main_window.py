@@ -316,7 +316,7 @@ class MainWindow(QMainWindow):
     # Menus
 
     def _create_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
+        self.file_menu = file_menu = self.menuBar().addMenu("&File")
         self.open_action = self._add_action(file_menu, "&Open Photos…", QKeySequence.StandardKey.Open, self.open_file_dialog)
         self.open_folder_action = self._add_action(
             file_menu, "Open &Folder…", QKeySequence("Ctrl+Shift+O"), self.open_folder_dialog
@@ -338,11 +338,11 @@ class MainWindow(QMainWindow):
         # StandardKey.Quit has no binding on Windows, so Ctrl+Q is set outright.
         self.quit_action = self._add_action(file_menu, "&Quit", QKeySequence("Ctrl+Q"), self.close)
 
-        edit_menu = self.menuBar().addMenu("&Edit")
+        self.edit_menu = edit_menu = self.menuBar().addMenu("&Edit")
         self.copy_action = self._add_action(edit_menu, "&Copy Result", QKeySequence.StandardKey.Copy, self.copy_result)
         self.paste_action = self._add_action(edit_menu, "&Paste Photos", QKeySequence.StandardKey.Paste, self.paste)
 
-        view_menu = self.menuBar().addMenu("&View")
+        self.view_menu = view_menu = self.menuBar().addMenu("&View")
         self.next_action = self._add_action(
             view_menu, "&Next Result", QKeySequence("Ctrl+Down"), lambda: self.results_table.select_next(1)
         )
@@ -356,7 +356,7 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.model_panel_action)
         self.addAction(self.model_panel_action)
 
-        help_menu = self.menuBar().addMenu("&Help")
+        self.help_menu = help_menu = self.menuBar().addMenu("&Help")
         self.about_action = self._add_action(help_menu, "&About cnn-lens", None, self.show_about)
 
     def _add_action(self, menu, text: str, shortcut, slot) -> QAction:
