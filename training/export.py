@@ -96,7 +96,7 @@ def build_forward(model, labels: list[str], novelty=None, test_time_flip: bool =
     import tensorflow as tf
 
     from training.architectures import feature_layer_names
-    from training.explain import attribution_maps, find_head
+    from training.explain import attribution_maps, block_statistics, find_head
 
     feature_names = feature_layer_names(model)
     if not feature_names:
@@ -111,8 +111,6 @@ def build_forward(model, labels: list[str], novelty=None, test_time_flip: bool =
 
     head = find_head(model, feature_names[-1])
     view_outputs = [model.outputs[0]] + [model.get_layer(n).output for n in feature_names]
-    if novelty is not None:
-        view_outputs.append(penultimate_output(model))
     view = keras.Model(model.inputs[0], view_outputs)
 
     names = [fmt.PROBABILITIES_OUTPUT] + feature_names
@@ -134,15 +132,10 @@ def build_forward(model, labels: list[str], novelty=None, test_time_flip: bool =
         if head is not None:
             results.append(attribution_maps(head, feature_maps[-1], len(labels)))
         if novelty is not None:
-            results.append(novelty.graph_distances(outputs[-1]))
+            results.append(novelty.graph_distances(block_statistics(feature_maps)))
         return results
 
     return forward, names, head
-
-
-def penultimate_output(model):
-    """The features the classifier layer reads (Dropout is an identity at inference)."""
-    return model.layers[-1].input
 
 
 def export_model(model, labels: list[str], training_info: dict, novelty=None, test_time_flip: bool = False):
@@ -195,7 +188,8 @@ def export_model(model, labels: list[str], training_info: dict, novelty=None, te
                 "output": fmt.NOVELTY_OUTPUT,
                 "threshold": novelty.threshold,
                 "percentile": novelty.percentile,
-                "measure": "Mahalanobis distance of penultimate-layer features from the training photos' mean",
+                "measure": "Mahalanobis distance of each conv block's per-channel mean and standard "
+                "deviation from those of the training photos",
             }
         )
     for key, value in metadata.items():
@@ -280,23 +274,31 @@ def parity_photos(data_dir: str, labels: list[str], size: tuple[int, int], count
 
 
 def fit_novelty(model, settings):
-    """Fit the novelty score on the run's training photos' penultimate features.
+    """Fit the novelty score on the run's training photos.
 
     The threshold is the `NOVELTY_PERCENTILE` of the run's validation photos,
     so about 5% of photos like the validation set are flagged.
     """
     import keras
 
-    from training.explain import NoveltyModel
+    from training.architectures import feature_layer_names
+    from training.explain import NoveltyModel, block_statistics
     from training.fit import load_data
 
     train_set, validation_set = load_data(settings)
-    embed = keras.Model(model.inputs[0], penultimate_output(model))
-    train_features = embed.predict(train_set.images.astype(np.float32), batch_size=64, verbose=0)
-    validation_features = embed.predict(validation_set.images.astype(np.float32), batch_size=64, verbose=0)
-    novelty = NoveltyModel.fit(train_features, validation_features)
+    feature_model = keras.Model(model.inputs[0], [model.get_layer(n).output for n in feature_layer_names(model)])
+
+    def statistics(images: np.ndarray) -> np.ndarray:
+        batches = []
+        for start in range(0, len(images), 64):
+            maps = feature_model(images[start:start + 64].astype(np.float32), training=False)
+            batches.append(np.asarray(block_statistics(maps)))
+        return np.concatenate(batches)
+
+    train_features = statistics(train_set.images)
+    novelty = NoveltyModel.fit(train_features, statistics(validation_set.images))
     logger.info(
-        "Novelty: %d-dimensional features, threshold %.2f (%.0fth percentile of validation photos)",
+        "Novelty: %d block statistics, threshold %.2f (%.0fth percentile of validation photos)",
         train_features.shape[1], novelty.threshold, novelty.percentile,
     )
     return novelty

@@ -277,8 +277,9 @@ class DetailView(QSplitter):
         if novelty is not None and threshold is not None and entry.status is PhotoStatus.DONE:
             self.novelty_text.setText(f"Novelty {novelty:.2f} (flagged above {threshold:.2f})")
             self.novelty_text.setToolTip(
-                "Mahalanobis distance of the photo's penultimate-layer features from those of the "
-                "training photos. Larger means less like anything the model was trained on."
+                "Mahalanobis distance of the photo's conv-block statistics (each channel's mean and "
+                "spread) from those of the training photos. Larger means less like anything the "
+                "model was trained on."
             )
             self.novelty_text.show()
         else:

@@ -28,8 +28,8 @@ def novelty_explanation(novelty: float, threshold: float) -> str:
     """Explain the novelty flag in a sentence or two, for tooltips."""
     return (
         f"Novelty {novelty:.2f} is above the model's threshold of {threshold:.2f}. Novelty is the "
-        "Mahalanobis distance of this photo's penultimate-layer features from those of the "
-        "training photos. A photo far from all of them shows something the model never "
+        "Mahalanobis distance of this photo's conv-block statistics (each channel's mean and "
+        "spread) from those of the training photos. A photo far from all of them shows something the model never "
         "learned, so its probabilities may not mean anything."
     )
 
