@@ -194,6 +194,19 @@ def test_remote_url_drop_rejected(window):
     assert "does not download" in status
 
 
+def test_url_argument_rejected(qtbot, window, cat_photo):
+    """A web address given like a path is rejected, not looked up as a local file."""
+    url = "https://example.com/photos/cat.jpg"
+    job_ids = window.open_paths([url, QUrl.fromLocalFile(str(cat_photo)).toString()])
+
+    status = window.statusBar().currentMessage()
+    assert url in status
+    assert "works offline" in status
+    assert len(job_ids) == 1
+    wait_until_idle(qtbot, window)
+    assert row_names(window) == [cat_photo.name]
+
+
 def test_remote_url_beside_local_file(qtbot, window, cat_photo):
     mime = QMimeData()
     mime.setUrls(file_urls([cat_photo]) + [QUrl("http://example.com/dog.jpg")])

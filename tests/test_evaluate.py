@@ -54,3 +54,19 @@ def test_evaluate_json_lists_skipped(tiny_model, data_dir, tmp_path, capsys):
 def test_evaluate_missing_model(tmp_path, data_dir, capsys):
     assert main(["--data", str(data_dir / "validation"), "--model", str(tmp_path / "none.onnx")]) == 2
     assert "model file not found" in capsys.readouterr().err
+
+
+def test_training_without_extra_explains(monkeypatch, capsys):
+    """Without TensorFlow installed, training says which extra to install instead of a traceback."""
+    import importlib.util
+
+    from training.train import main as train_main
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *args: None if name == "keras" else real_find_spec(name, *args)
+    )
+    assert train_main(["--help"]) == 2
+    error = capsys.readouterr().err
+    assert "missing package(s): keras" in error
+    assert "pip install -e '.[train]'" in error

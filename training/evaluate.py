@@ -21,6 +21,7 @@ from desktop.core.classifier import Classifier, ModelLoadError
 from desktop.core.datasets import list_labelled_files
 from desktop.core.images import ImageLoadError, load_image
 from desktop.core.metrics import classification_summary, format_summary
+from training import missing_packages
 
 BATCH_SIZE = 64
 
@@ -82,6 +83,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.data.is_dir():
         print(f"error: data folder not found: {args.data}", file=sys.stderr)
         return 2
+    if args.report is not None:
+        problem = missing_packages(("matplotlib",))
+        if problem:
+            print(f"error: --report draws plots with matplotlib; {problem}", file=sys.stderr)
+            return 2
     try:
         classifier = Classifier.load(args.model)
         summary, probabilities, paths, targets, skipped = evaluate_folder(classifier, args.data)

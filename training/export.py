@@ -31,6 +31,7 @@ from desktop import DEFAULT_MODEL_PATH
 from desktop.core import model_format as fmt
 from desktop.core.datasets import list_labelled_files
 from desktop.core.images import ImageLoadError, load_image
+from training import missing_packages
 
 logger = logging.getLogger("training")
 
@@ -379,6 +380,10 @@ def _name_batch_dimension(proto) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    problem = missing_packages()
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     parser = argparse.ArgumentParser(prog="python -m training.export", description=__doc__.split("\n\n")[0])
     parser.add_argument("--run", type=Path, help="run folder made by training.train (default: the newest under runs/)")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QSettings, QTemporaryDir, QTimer, Qt, Slot
+from PySide6.QtCore import QMimeData, QSettings, QTemporaryDir, QTimer, Qt, QUrl, Slot
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -45,6 +46,10 @@ from desktop.ui.results_model import ResultFilter
 from desktop.ui.results_table import ResultsTable
 
 logger = logging.getLogger(__name__)
+
+# A scheme such as "https://" or "file://" at the start of a command-line
+# argument. A Windows drive letter such as "C:" has no "//" and does not match.
+_URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 IMAGE_FILE_FILTER = (
     "Images (" + " ".join(f"*{suffix}" for suffix in sorted(IMAGE_SUFFIXES)) + ");;All files (*)"
@@ -171,10 +176,27 @@ class MainWindow(QMainWindow):
         selected, not classified again. The status bar shows what was added
         and skipped.
 
+        A `file://` URL is read as its local path. Other URLs, such as
+        `https://` addresses given on the command line, are rejected with a
+        message, because the app works offline and downloads nothing.
+
         Returns:
             The job ids of the photos added.
         """
-        job_ids, message = self._add_paths([Path(path) for path in paths])
+        local_paths: list[Path] = []
+        remote_urls: list[str] = []
+        for path in paths:
+            text = os.fspath(path)
+            if not _URL_SCHEME.match(text):
+                local_paths.append(Path(text))
+            elif QUrl(text).isLocalFile():
+                local_paths.append(Path(QUrl(text).toLocalFile()))
+            else:
+                remote_urls.append(text)
+
+        job_ids, message = self._add_paths(local_paths) if local_paths else ([], "")
+        if remote_urls:
+            message = f"{message} {messages.remote_rejection(remote_urls)}".strip()
         self.statusBar().showMessage(message)
         return job_ids
 

@@ -113,7 +113,8 @@ class ResultsTable(QWidget):
         self.view.setSortingEnabled(True)
         self.view.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # the order photos were added
         self.view.setWordWrap(False)
-        self.view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        # Eliding at the end keeps the start of a file name or of a reason readable.
+        self.view.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.view.setShowGrid(False)
         self.view.setAlternatingRowColors(True)
         self.view.verticalHeader().hide()
