@@ -93,7 +93,7 @@ def tiny_run(data_dir, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_model(tiny_run, tmp_path_factory) -> Path:
-    """The tiny run exported to ONNX."""
+    """The tiny run exported to ONNX, without test-time flip."""
     from training.export import export_run
 
-    return export_run(tiny_run, tmp_path_factory.mktemp("tiny-model") / "tiny.onnx")
+    return export_run(tiny_run, tmp_path_factory.mktemp("tiny-model") / "tiny.onnx", test_time_flip=False)

@@ -178,3 +178,19 @@ def test_novelty_flags_unusual_images(tiny_model, photo_paths):
     assert photo.novelty is not None and photo.novelty >= 0
     noise = np.random.default_rng(0).integers(0, 256, (1, 64, 64, 3))
     assert classifier.predict(noise)[0].novelty > photo.novelty
+
+
+def test_test_time_flip_averages_mirror(tiny_run, tiny_model, tmp_path, photo_paths):
+    """With test-time flip, probabilities are the mean of the photo's and its mirror image's."""
+    from training.export import export_run
+
+    flipped_model = Classifier.load(export_run(tiny_run, tmp_path / "flip.onnx", test_time_flip=True))
+    plain_model = Classifier.load(tiny_model)
+    photos = np.stack([load_image(p, (64, 64)) for p in photo_paths["cat"][:4]])
+
+    plain = np.stack([p.probabilities for p in plain_model.predict(photos)])
+    mirrored = np.stack([p.probabilities for p in plain_model.predict(photos[:, :, ::-1])])
+    averaged = np.stack([p.probabilities for p in flipped_model.predict(photos)])
+    assert np.max(np.abs(averaged - (plain + mirrored) / 2)) <= 1e-5
+    assert flipped_model.metadata["test_time_flip"] == "true"
+    assert (tmp_path / "flip-report" / "report.md").is_file()
