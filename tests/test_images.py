@@ -139,7 +139,7 @@ def test_exif_orientation_jpeg_probabilities(classifier, upright, tmp_path, orie
     twice the model input on one side, so the JPEG draft mode keeps full
     scale and both files reach the resize step with the same pixels.
     """
-    cropped = upright.crop((0, 0, 400, 2 * SIZE[0] - 20))
+    cropped = upright.crop((0, 0, 400, 2 * classifier.input_size[0] - 20))
     stored, exif = store_with_orientation(cropped, orientation)
     path = tmp_path / f"orientation-{orientation}.jpg"
     stored.save(path, exif=exif, quality=90)
