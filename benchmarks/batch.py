@@ -60,6 +60,10 @@ def classify_with_keras(model, folders: list[Path], image_size: tuple[int, int],
 def measure_batch(context: Context) -> list[Figure]:
     """Time a batch of photos through the app's batch worker and through Keras, in photos per second.
 
+    The Keras model averages each photo's probabilities with its mirror
+    image's when the export did that, so both sides run the same
+    convolutions.
+
     The full run classifies every shared photo. A quick run copies a small
     sample into class folders in a temporary folder, because the Keras
     pipeline reads whole folders.
@@ -67,7 +71,7 @@ def measure_batch(context: Context) -> list[Figure]:
     from desktop.ui.worker import BATCH_SIZE as app_batch_size
 
     classifier = context.classifier
-    model = context.keras_model
+    model = context.keras_predict_model(feature_maps=False)
     if context.sizes.batch_photos is None:
         folders = [context.data_dir / split for split in DATA_SPLITS]
         paths = context.photos

@@ -46,7 +46,8 @@ class Figure:
             values = arguments[side]
             if values is not None:
                 arguments[side] = Summary(
-                    values["median"], values["lower_quartile"], values["upper_quartile"], values["samples"]
+                    values["median"], values["lower_quartile"], values["upper_quartile"],
+                    values["samples"], values.get("minimum", math.nan),
                 )
         return cls(**arguments)
 

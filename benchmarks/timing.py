@@ -26,25 +26,30 @@ class Summary:
     lower_quartile: float
     upper_quartile: float
     count: int
+    minimum: float
 
     @classmethod
     def of(cls, samples: Sequence[float]) -> "Summary":
         if not samples:
             raise ValueError("cannot summarise an empty list of samples")
         if len(samples) == 1:
-            return cls(samples[0], samples[0], samples[0], 1)
+            return cls(samples[0], samples[0], samples[0], 1, samples[0])
         lower, _, upper = statistics.quantiles(samples, n=4, method="inclusive")
-        return cls(statistics.median(samples), lower, upper, len(samples))
+        return cls(statistics.median(samples), lower, upper, len(samples), min(samples))
 
     def scaled(self, factor: float) -> "Summary":
         """Return the summary with every value multiplied by `factor`, such as 1000 for milliseconds."""
-        return Summary(self.median * factor, self.lower_quartile * factor, self.upper_quartile * factor, self.count)
+        return Summary(
+            self.median * factor, self.lower_quartile * factor, self.upper_quartile * factor,
+            self.count, self.minimum * factor,
+        )
 
     def as_dict(self) -> dict[str, float | int]:
         return {
             "median": self.median,
             "lower_quartile": self.lower_quartile,
             "upper_quartile": self.upper_quartile,
+            "minimum": self.minimum,
             "samples": self.count,
         }
 

