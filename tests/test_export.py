@@ -194,3 +194,36 @@ def test_test_time_flip_averages_mirror(tiny_run, tiny_model, tmp_path, photo_pa
     assert np.max(np.abs(averaged - (plain + mirrored) / 2)) <= 1e-5
     assert flipped_model.metadata["test_time_flip"] == "true"
     assert (tmp_path / "flip-report" / "report.md").is_file()
+
+
+def test_failed_conversion_keeps_previous_model(tiny_run, tmp_path, monkeypatch):
+    import tf2onnx
+
+    from training import export
+
+    def broken_conversion(*args, **kwargs):
+        raise RuntimeError("forced conversion failure")
+
+    output = tmp_path / "classifier.onnx"
+    output.write_bytes(b"previous model")
+    monkeypatch.setattr(tf2onnx.convert, "from_function", broken_conversion)
+    with pytest.raises(export.ExportError, match="tf2onnx conversion failed: forced conversion failure"):
+        export.export_run(tiny_run, output)
+    assert output.read_bytes() == b"previous model"
+
+
+def test_failed_write_keeps_previous_model(tiny_run, tmp_path, monkeypatch):
+    """A failure at the rename leaves the old file and no temporary file behind."""
+    from training import export
+
+    output = tmp_path / "classifier.onnx"
+    output.write_bytes(b"previous model")
+
+    def failing_replace(source, target):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(export.os, "replace", failing_replace)
+    with pytest.raises(OSError, match="No space left"):
+        export.export_run(tiny_run, output)
+    assert output.read_bytes() == b"previous model"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["classifier.onnx"]

@@ -462,6 +462,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ExportError, FileNotFoundError) as error:
         print(f"error: {error}; the existing model was not changed", file=sys.stderr)
         return 1
+    except OSError as error:
+        print(f"error: cannot write {args.output}: {error}; the existing model was not changed", file=sys.stderr)
+        return 1
     print(f"Exported {run_dir} to {output}")
     return 0
 
