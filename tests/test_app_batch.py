@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 
+import numpy as np
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -376,3 +377,18 @@ def test_open_folder_dialog(qtbot, window, monkeypatch, mixed_folder):
     assert window.results_table.result_filter() == ResultFilter()
     assert row_names(window) == sorted(path.name for path in (mixed_folder / "day1").glob("*.jpg"))
     wait_until_idle(qtbot, window)
+
+
+def test_batch_inputs_match_shared_loader(classifier, photo_paths):
+    """The batch path decodes once for input and thumbnail, yet feeds the model the loader's pixels."""
+    from desktop.ui.worker import classify_batch
+
+    paths = photo_paths["cat"][:3] + photo_paths["dog"][:3]
+    outcomes, unclassified = classify_batch(classifier, [(i, p, True) for i, p in enumerate(paths)])
+    assert unclassified == []
+    for outcome, path in zip(outcomes, paths):
+        expected = classifier.classify_file(path).probabilities
+        got = np.array([outcome.summary.probabilities[label] for label in classifier.labels])
+        assert np.max(np.abs(got - expected)) <= 1e-5, path.name
+        assert not outcome.facts.thumbnail.isNull()
+        assert max(outcome.facts.thumbnail.width(), outcome.facts.thumbnail.height()) == 96

@@ -25,7 +25,7 @@ from PySide6.QtCore import QObject, QRunnable, Signal
 from PySide6.QtGui import QImage
 
 from desktop.core.classifier import Classifier, Prediction
-from desktop.core.images import RESIZE_FILTER, ImageLoadError, decode_image, load_image
+from desktop.core.images import RESIZE_FILTER, DecodedImage, ImageLoadError, decode_image, to_model_input
 from desktop.ui.feature_tiles import colorize_channels, normalize_channels
 from desktop.ui.model_manager import ModelVersion
 from desktop.ui.qimages import pil_to_qimage, rgb_array_to_qimage
@@ -130,7 +130,11 @@ def read_photo_facts(path: Path) -> PhotoFacts:
     Raises:
         ImageLoadError: the file is missing, unreadable or not an image.
     """
-    decoded = decode_image(path, draft_size=(THUMBNAIL_MAX_SIDE, THUMBNAIL_MAX_SIDE))
+    return photo_facts(decode_image(path, draft_size=(THUMBNAIL_MAX_SIDE, THUMBNAIL_MAX_SIDE)))
+
+
+def photo_facts(decoded: DecodedImage) -> PhotoFacts:
+    """The thumbnail, upright size and loader notes of a decoded photo."""
     thumbnail = decoded.image.copy()
     thumbnail.thumbnail((THUMBNAIL_MAX_SIDE, THUMBNAIL_MAX_SIDE), RESIZE_FILTER)
     return PhotoFacts(
@@ -155,8 +159,9 @@ def classify_batch(
     Returns:
         The outcomes of the photos loaded before cancelling, in job order,
         and the job ids left unclassified because `is_cancelled` returned
-        True. Model inputs come from `load_image`, the loader that
-        `training.evaluate` uses, so both see the same pixels.
+        True. Model inputs come from the shared loader's `decode_image` and
+        `to_model_input`, as in `load_image`, which `training.evaluate` uses,
+        so both see the same pixels.
     """
     outcomes: dict[int, BatchOutcome] = {}
     inputs: list[np.ndarray] = []
@@ -170,8 +175,12 @@ def classify_batch(
             unclassified = [job for job, _ in loaded] + [job for job, _, _ in jobs[position:]]
             return failures, unclassified
         try:
-            model_input = load_image(path, classifier.input_size)
-            facts = read_photo_facts(path) if needs_facts else None
+            # One decode serves the model input and the thumbnail. These are
+            # the calls `load_image` makes, so the pixels are the same.
+            height, width = classifier.input_size
+            decoded = decode_image(path, draft_size=(width, height))
+            model_input = to_model_input(decoded.image, classifier.input_size)
+            facts = photo_facts(decoded) if needs_facts else None
         except ImageLoadError as error:
             outcomes[job_id] = BatchOutcome(job_id, None, None, error.reason)
             continue
