@@ -170,7 +170,7 @@ def split_holdout(decoded: DecodedSet, fraction: float, seed: int) -> tuple[Deco
 
 
 def class_balance_message(decoded: DecodedSet) -> str | None:
-    """A warning text when the largest class has over 1.5 times the photos of the smallest."""
+    """Build a warning when the largest class has over 1.5 times the photos of the smallest."""
     counts = np.bincount(decoded.targets, minlength=len(decoded.labels))
     if counts.min() * 1.5 >= counts.max():
         return None

@@ -2,7 +2,7 @@
 
     python -m training.evaluate --data DIR [--model PATH] [--json] [--report DIR]
 
-DIR holds one sub-folder per class, named as the model's labels. Every photo
+DIR contains one sub-folder per class, named as the model's labels. Every photo
 goes through the app's loader and the ONNX model, exactly as in the app.
 Files that cannot be decoded are listed and not counted. No TensorFlow here.
 """

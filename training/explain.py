@@ -35,7 +35,7 @@ NOVELTY_PERCENTILE = 95.0
 
 @dataclass
 class HeadShape:
-    """How the classifier head after the last conv block is built."""
+    """The shape of the classifier head after the last conv block, and its layers."""
 
     method: str  # "cam" or "grad-cam"
     layer: str  # name of the conv-block output the maps are computed on
@@ -101,9 +101,9 @@ def block_statistics(feature_maps):
 
     These summarise low-level statistics (colour, texture) as well as
     high-level ones, so they separate photos unlike the training set far
-    better than the penultimate layer alone: on the tutorial model, area
-    under the ROC curve 0.86 against 0.49 for 22 sample photos of other
-    things (`python -m benchmarks.novelty`).
+    better than the penultimate layer alone. On the tutorial model, the area
+    under the ROC curve for 22 sample photos of other things was 0.86
+    against 0.49 (`python -m benchmarks.novelty`).
     """
     import tensorflow as tf
 
@@ -141,7 +141,7 @@ class NoveltyModel:
         return np.linalg.norm((features.astype(np.float32) - self.mean) @ self.whitening, axis=-1)
 
     def graph_distances(self, features):
-        """The same distance as TensorFlow operations, for the exported graph."""
+        """Compute the same distance with TensorFlow operations, for the exported graph."""
         import tensorflow as tf
 
         centred = features - tf.constant(self.mean)

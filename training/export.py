@@ -45,7 +45,7 @@ class ExportError(Exception):
 
 
 def newest_run(runs_dir: Path) -> Path:
-    """The most recently finished run folder under `runs_dir` that has a model."""
+    """Find the most recently finished run folder under `runs_dir` that has a model."""
     from training.fit import MODEL_FILE
 
     candidates = sorted(runs_dir.glob(f"*/{MODEL_FILE}"), key=lambda p: p.stat().st_mtime)
@@ -260,13 +260,13 @@ def parity_photos(data_dir: str, labels: list[str], size: tuple[int, int], count
     photos = []
     for target in range(len(labels)):
         members = (path for path, t in zip(files.paths, files.targets) if t == target)
-        taken = 0
+        loaded = 0
         for path in members:
-            if taken == per_class:
+            if loaded == per_class:
                 break
             try:
                 photos.append(load_image(path, size))
-                taken += 1
+                loaded += 1
             except ImageLoadError:
                 continue
     if not photos:
@@ -365,7 +365,7 @@ def _set_metadata(proto, key: str, value: str) -> None:
 
 
 def report_folder(model_path: Path) -> Path:
-    """Where the report of an exported model lives: `<stem>-report/` beside it."""
+    """Return the report folder of an exported model: `<stem>-report/` beside it."""
     return model_path.with_name(f"{model_path.stem}-report")
 
 

@@ -85,7 +85,7 @@ def load_data(settings: RunSettings) -> tuple[DecodedSet, DecodedSet]:
 
 
 def make_dataset(decoded: DecodedSet, batch_size: int, shuffle: bool, seed: int):
-    """A tf.data pipeline of (float32 images 0-255, targets) batches."""
+    """Build a tf.data pipeline of (float32 images 0-255, targets) batches."""
     import tensorflow as tf
 
     targets = decoded.targets

@@ -3,7 +3,7 @@
     python -m training.train --data DIR [--epochs N] [--image-size PX] [--seed S]
                              [--architecture NAME] [--output RUN_DIR] [--resume RUN_DIR]
 
-DIR holds `train/<label>/` and `validation/<label>/`; without `validation/`,
+DIR contains `train/<label>/` and `validation/<label>/`. Without `validation/`,
 a stratified part of `train/` is held out. DIR may also be a single folder of
 class sub-folders. The run folder receives the trained model (`model.keras`),
 the class labels, the history, the run's settings and a report.
