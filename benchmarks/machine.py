@@ -11,6 +11,7 @@ from importlib import metadata
 from pathlib import Path
 
 from benchmarks.context import REPO_ROOT, subprocess_environment
+from training.machine import cpu_model
 
 # Side of the square matrices for the matrix-multiply rate. At 2048 one
 # product is 17 GFLOP, long enough to reach the BLAS library's peak and short
@@ -29,17 +30,6 @@ _RECORDED_VARIABLES = (
 # Thread-count variables read by the BLAS libraries numpy is built with
 # (OpenBLAS, MKL, Apple Accelerate, and OpenMP builds).
 _BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
-
-
-def cpu_model() -> str:
-    """Return the first `model name` of /proc/cpuinfo, or `platform.processor()` elsewhere."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def usable_cpus() -> int:

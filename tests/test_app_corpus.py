@@ -85,7 +85,7 @@ def test_whole_corpus_dropped_at_once(qtbot, window, classifier, photo_paths, tm
             assert entry.status is PhotoStatus.FAILED, name
             assert reason in entry.error.lower(), f"{name}: {entry.error}"
 
-    # The app still answers: a good photo dropped afterwards is classified.
+    # The app still works: a good photo dropped afterwards is classified.
     drop_files(window, [photo_paths["dog"][0]])
     wait_until_idle(qtbot, window)
     assert window.queue.entries()[-1].status is PhotoStatus.DONE

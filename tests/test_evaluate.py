@@ -57,7 +57,7 @@ def test_evaluate_missing_model(tmp_path, data_dir, capsys):
 
 
 def test_training_without_extra_explains(monkeypatch, capsys):
-    """Without TensorFlow installed, training says which extra to install instead of a traceback."""
+    """Without TensorFlow installed, training names the extra to install instead of a traceback."""
     import importlib.util
 
     from training.train import main as train_main

@@ -11,7 +11,7 @@ TRAINING_PACKAGES = ("tensorflow", "keras", "tf2onnx", "onnx", "matplotlib")
 
 
 def missing_packages(names: tuple[str, ...] = TRAINING_PACKAGES) -> str | None:
-    """An error message naming the packages of `names` that are not installed, or None."""
+    """Return an error message naming the packages of `names` that are not installed, or None."""
     missing = [name for name in names if importlib.util.find_spec(name) is None]
     if not missing:
         return None

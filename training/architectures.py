@@ -44,7 +44,7 @@ def _classifier_head(x, n_classes: int):
 
 
 def build_tutorial(input_size: tuple[int, int], n_classes: int, seed: int | None = None) -> keras.Model:
-    """The classic cats-vs-dogs tutorial CNN.
+    """Build the classic cats-vs-dogs tutorial CNN.
 
     Three blocks of Conv2D 3x3 + ReLU + MaxPooling 2x2 with 32, 32 and 64
     filters, then Flatten, Dense 64 + ReLU, Dropout 0.5 and a sigmoid unit
@@ -89,7 +89,7 @@ BN_MOMENTUM = 0.9
 
 
 def build_compact(input_size: tuple[int, int], n_classes: int, seed: int | None = None) -> keras.Model:
-    """A VGG-style CNN with batch normalisation and global average pooling.
+    """Build a VGG-style CNN with batch normalisation and global average pooling.
 
     A stride-2 stem, then four blocks of two Conv2D 3x3 + BatchNorm + ReLU
     (32, 64, 128, 256 filters), each block but the last followed by max

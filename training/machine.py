@@ -8,13 +8,14 @@ from pathlib import Path
 
 
 def cpu_model() -> str:
-    """The CPU model name from /proc/cpuinfo, or Python's guess elsewhere."""
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file():
-        for line in cpuinfo.read_text(errors="replace").splitlines():
+    """Return the CPU model name from /proc/cpuinfo, or Python's guess elsewhere."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text(errors="replace").splitlines():
             if line.startswith("model name"):
                 return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown"
 
 
 def machine_description() -> str:

@@ -30,7 +30,7 @@ class ModelLoadError(Exception):
 
 @dataclass
 class Prediction:
-    """The model's answer for one image.
+    """The model's prediction for one image.
 
     `probabilities` has one value per label, in the model's label order, and
     sums to 1. `feature_maps` maps each conv block's output name to its
@@ -100,9 +100,9 @@ class Classifier:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.log_severity_level = 3
-        # Idle worker threads sleep instead of spinning. Spinning threads
-        # compete with the UI and decoding threads for the cores; on 2 cores
-        # this halved the time of one photo with every output (22.6 to
+        # Idle worker threads sleep instead of spinning, because spinning
+        # threads compete with the UI and decoding threads for the cores. On
+        # 2 cores this halved the time of one photo with every output (22.6 to
         # 11.1 ms, compact model, measured side by side with benchmarks/).
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:

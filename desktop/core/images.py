@@ -271,8 +271,8 @@ def _load_upright(
         orientation, orientation_note = _read_orientation(image)
 
     if orientation != 1:
-        # Only a valid orientation gets here, so Pillow's transpose cannot fail
-        # on the EXIF block it reads again.
+        # Only a valid orientation gets here. Pillow's transpose reads the same
+        # EXIF block again, which already parsed once above.
         return ImageOps.exif_transpose(image), orientation_note
     return image, orientation_note
 

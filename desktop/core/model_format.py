@@ -21,8 +21,8 @@ BATCH_DIMENSION = "batch"
 PROBABILITIES_OUTPUT = "probabilities"
 
 # Optional outputs. `attribution`: float32 (batch, h, w, n_classes), signed
-# class activation maps at the last conv block's resolution, in logit units;
-# positive values are evidence for the class. `novelty`: float32 (batch,), the
+# class activation maps at the last conv block's resolution, in logit units.
+# Positive values are evidence for the class. `novelty`: float32 (batch,), the
 # Mahalanobis distance of the photo's conv-block statistics (per-channel mean
 # and standard deviation of every block) from those of the training photos.
 # Larger means less like anything seen in training.

@@ -134,7 +134,7 @@ def read_photo_facts(path: Path) -> PhotoFacts:
 
 
 def photo_facts(decoded: DecodedImage) -> PhotoFacts:
-    """The thumbnail, upright size and loader notes of a decoded photo."""
+    """Build the thumbnail, upright size and loader notes of a decoded photo."""
     thumbnail = decoded.image.copy()
     thumbnail.thumbnail((THUMBNAIL_MAX_SIDE, THUMBNAIL_MAX_SIDE), RESIZE_FILTER)
     return PhotoFacts(
