@@ -22,6 +22,7 @@ from test_app_support import (  # noqa: E402, F401 - fixtures are found by name
     drop_files,
     entry_named,
     file_urls,
+    image_array,
     isolated_settings,
     row_count,
     row_names,
@@ -72,8 +73,8 @@ def test_folder_drop_fills_table(qtbot, window, classifier, mixed_folder):
         assert entry.status is PhotoStatus.DONE
         assert entry.summary.label == expected.label
         assert entry.summary.confidence == pytest.approx(expected.confidence, abs=1e-5)
-        # Rows keep a thumbnail, never the decoded photo.
-        thumbnail = entry.facts.thumbnail
+        # Rows get a thumbnail, never the decoded photo.
+        thumbnail = window.queue.thumbnails.cached(entry.job_id)
         assert max(thumbnail.width(), thumbnail.height()) == worker.THUMBNAIL_MAX_SIDE
 
     status = window.statusBar().currentMessage()
@@ -359,12 +360,56 @@ def test_memory_bounded_while_browsing(qtbot, window, monkeypatch, data_dir):
         qtbot.waitUntil(lambda: window.queue.detail(job_id) is not None, timeout=RESULT_TIMEOUT_MS)
         assert window.queue.cached_detail_count() <= 3
 
-    # Every row keeps its thumbnail and probabilities, and nothing larger.
+    # Every row keeps its probabilities, and thumbnails stay small.
     for entry in window.queue.entries():
-        thumbnail = entry.facts.thumbnail
+        thumbnail = window.queue.thumbnails.cached(entry.job_id)
         assert max(thumbnail.width(), thumbnail.height()) <= worker.THUMBNAIL_MAX_SIDE
         assert set(entry.summary.probabilities) == {"cat", "dog"}
     assert window.queue.cached_detail_count() == 3
+
+
+def test_thumbnails_kept_for_recent_rows_only(qtbot, window, data_dir):
+    """Thumbnails beyond the cache's capacity are dropped, and read again when their row is painted."""
+    from desktop.ui.results_model import THUMBNAIL_COLUMN
+
+    thumbnails = window.queue.thumbnails
+    thumbnails.capacity = 4
+    photos = sorted((data_dir / "train" / "dog").glob("*.jpg"))[:10]
+    drop_files(window, photos)
+    wait_until_idle(qtbot, window)
+
+    entries = window.queue.entries()
+    assert len(thumbnails) == 4
+    assert [thumbnails.cached(entry.job_id) is not None for entry in entries] == [False] * 6 + [True] * 4
+    first = entries[0]
+    expected = worker.read_thumbnail(first.path)
+
+    # Painting the first row asks for its thumbnail; it arrives by signal.
+    with qtbot.waitSignal(thumbnails.ready, timeout=RESULT_TIMEOUT_MS) as ready:
+        assert window.results_table.proxy.index(0, THUMBNAIL_COLUMN).data(Qt.ItemDataRole.DecorationRole) is None
+    assert ready.args == [first.job_id]
+    reloaded = window.queue.thumbnails.cached(first.job_id)
+    assert reloaded.size() == expected.size()
+    assert image_array(reloaded).tobytes() == image_array(expected).tobytes()
+    assert len(thumbnails) == 4
+
+
+def test_thumbnail_of_deleted_photo_not_read_again(qtbot, window, data_dir, tmp_path):
+    photo = tmp_path / "gone.jpg"
+    shutil.copyfile(sorted((data_dir / "train" / "cat").glob("*.jpg"))[0], photo)
+    drop_files(window, [photo])
+    wait_until_idle(qtbot, window)
+    thumbnails = window.queue.thumbnails
+    job_id = window.queue.entries()[0].job_id
+    thumbnails.clear()
+    photo.unlink()
+
+    assert thumbnails.get(job_id, photo) is None
+    qtbot.waitUntil(lambda: not thumbnails.is_loading(), timeout=RESULT_TIMEOUT_MS)
+    assert thumbnails.get(job_id, photo) is None
+    assert not thumbnails.is_loading()  # the missing file is not tried again
+    # The row keeps its result.
+    assert window.queue.entries()[0].status is PhotoStatus.DONE
 
 
 def test_open_folder_dialog(qtbot, window, monkeypatch, mixed_folder):
@@ -390,5 +435,5 @@ def test_batch_inputs_match_shared_loader(classifier, photo_paths):
         expected = classifier.classify_file(path).probabilities
         got = np.array([outcome.summary.probabilities[label] for label in classifier.labels])
         assert np.max(np.abs(got - expected)) <= 1e-5, path.name
-        assert not outcome.facts.thumbnail.isNull()
-        assert max(outcome.facts.thumbnail.width(), outcome.facts.thumbnail.height()) == 96
+        assert not outcome.thumbnail.isNull()
+        assert max(outcome.thumbnail.width(), outcome.thumbnail.height()) == 96

@@ -19,6 +19,7 @@ from test_app_support import (  # noqa: E402, F401 - fixtures are found by name
     classifier,
     copy_photo_set,
     drop_files,
+    image_array,
     isolated_settings,
     wait_until_idle,
     window,
@@ -80,7 +81,7 @@ def test_error_text_readable_on_light_palette(qapp):
 def test_thumbnail_sharp_at_pixel_ratio_two(qapp, window, cat_photo, qtbot):
     drop_files(window, [cat_photo])
     wait_until_idle(qtbot, window)
-    thumbnail = window.queue.entries()[0].facts.thumbnail
+    thumbnail = window.queue.thumbnails.cached(window.queue.entries()[0].job_id)
     assert thumbnail.width() == 2 * THUMBNAIL_CELL
 
     # A 56-pixel cell on a device pixel ratio 2 canvas is 112 device pixels.
@@ -101,12 +102,6 @@ def test_thumbnail_sharp_at_pixel_ratio_two(qapp, window, cat_photo, qtbot):
     expected = thumbnail.convertToFormat(QImage.Format.Format_RGB888)
     difference = np.abs(image_array(painted).astype(int) - image_array(expected).astype(int))
     assert difference.mean() < 2
-
-
-def image_array(image: QImage) -> np.ndarray:
-    width, height = image.width(), image.height()
-    buffer = np.frombuffer(image.constBits(), dtype=np.uint8, count=image.sizeInBytes())
-    return buffer.reshape(height, image.bytesPerLine())[:, : width * 3].reshape(height, width, 3)
 
 
 def test_window_icon_from_resources(window):

@@ -19,7 +19,7 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl  # noqa: E402
-from PySide6.QtGui import QDragEnterEvent, QDropEvent  # noqa: E402
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from desktop.__main__ import WINDOW_SIZE  # noqa: E402
@@ -114,6 +114,13 @@ def wait_until_idle(qtbot, window: MainWindow, timeout: int = RESULT_TIMEOUT_MS)
 
 def wait_for_detail(qtbot, window: MainWindow) -> None:
     qtbot.waitUntil(lambda: len(window.detail_view.feature_maps.grids) > 0, timeout=RESULT_TIMEOUT_MS)
+
+
+def image_array(image: QImage) -> np.ndarray:
+    """The pixels of an RGB888 QImage as a (height, width, 3) array, without row padding."""
+    width, height = image.width(), image.height()
+    buffer = np.frombuffer(image.constBits(), dtype=np.uint8, count=image.sizeInBytes())
+    return buffer.reshape(height, image.bytesPerLine())[:, : width * 3].reshape(height, width, 3)
 
 
 def row_count(window: MainWindow) -> int:

@@ -608,8 +608,11 @@ class MainWindow(QMainWindow):
         self.update_evaluation()
 
     def is_settled(self) -> bool:
-        """Tell whether every photo is classified and the selected photo's detail is on screen."""
+        """Tell whether every photo is classified and the selected photo's detail and the thumbnails are on screen."""
         if self.queue.pending_count() or self.models.is_loading():
+            return False
+        self.results_table.request_visible_thumbnails()
+        if self.queue.thumbnails.is_loading():
             return False
         job_id = self.results_table.current_job_id()
         if job_id is None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QThreadPool, Signal, Slot
 
 from desktop.ui.model_manager import ModelVersion
+from desktop.ui.thumbnails import ThumbnailCache
 from desktop.ui.worker import (
     BATCH_SIZE,
     BatchOutcome,
@@ -24,8 +25,8 @@ from desktop.ui.worker import (
 # Photos whose detail (display photo, feature-map tiles and levels) stays in
 # memory. For the shipped 150x150 model (maps of 148x148x32, 72x72x32 and
 # 34x34x64) and a 1024x768 photo, one detail is about 6 MB, an estimate from
-# the array sizes, so the cache stays near 60 MB. Rows keep only a thumbnail
-# and the probabilities.
+# the array sizes, so the cache stays near 60 MB. Rows keep the
+# probabilities; thumbnails live in a `ThumbnailCache` of their own.
 DETAIL_CACHE_SIZE = 10
 
 
@@ -45,7 +46,8 @@ class RunSummary:
     cancelled: int = 0
 
 
-@dataclass
+# Slots: one entry per photo, and a batch can hold tens of thousands.
+@dataclass(slots=True)
 class PhotoEntry:
     """One photo the user added, and what is known about it so far."""
 
@@ -54,7 +56,7 @@ class PhotoEntry:
     name: str  # shown in the table: the file name, or a name given to dropped image data
     true_label: str | None = None  # from a labelled folder, else None
     status: PhotoStatus = PhotoStatus.WAITING
-    facts: PhotoFacts | None = None  # thumbnail and size; kept when the photo is classified again
+    facts: PhotoFacts | None = None  # size and loader notes; kept when the photo is classified again
     summary: PhotoSummary | None = None
     model: ModelVersion | None = None  # the model behind `summary`
     error: str | None = None  # why the photo could not be classified
@@ -90,6 +92,7 @@ class PhotoQueue(QObject):
         self._batch_pool.setMaxThreadCount(1)
         self._detail_pool = QThreadPool(self)
         self._detail_pool.setMaxThreadCount(1)
+        self.thumbnails = ThumbnailCache(parent=self)
 
         self._entries: dict[int, PhotoEntry] = {}
         self._waiting: deque[int] = deque()  # queued job ids not yet given to a batch
@@ -257,6 +260,7 @@ class PhotoQueue(QObject):
         self._drop_unstarted_details()
         self._entries.clear()
         self._details.clear()
+        self.thumbnails.clear()
         self._known_files.clear()
         was_busy = self._pending > 0
         self._pending = 0
@@ -307,6 +311,7 @@ class PhotoQueue(QObject):
         """Cancel waiting photos and wait for the running tasks, before the window closes."""
         self.cancel_waiting()
         self._drop_unstarted_details()
+        self.thumbnails.shutdown()
         self._batch_pool.waitForDone()
         self._detail_pool.waitForDone()
         self._in_flight.clear()
@@ -356,6 +361,8 @@ class PhotoQueue(QObject):
             return 0
         if outcome.facts is not None:
             entry.facts = outcome.facts
+        if outcome.thumbnail is not None:
+            self.thumbnails.put(outcome.job_id, outcome.thumbnail)
         if outcome.summary is not None:
             entry.status = PhotoStatus.DONE
             entry.summary = outcome.summary

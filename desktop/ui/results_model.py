@@ -24,6 +24,11 @@ _HEADERS = ("", "File", "Label", "Confidence", "True label")
 NOVELTY_FLAG = "Unlike the training photos: the label may be meaningless"
 
 
+# A question mark, not the warning sign of photos that could not be read:
+# the label stands, the flag only asks how far to trust it.
+NOVELTY_ICON = QStyle.StandardPixmap.SP_MessageBoxQuestion
+
+
 def novelty_explanation(novelty: float, threshold: float) -> str:
     """Explain the novelty flag in a sentence or two, for tooltips."""
     return (
@@ -73,6 +78,7 @@ class ResultsModel(QAbstractTableModel):
         queue.entries_added.connect(self._on_entries_added)
         queue.entry_changed.connect(self._on_entry_changed)
         queue.cleared.connect(self._on_cleared)
+        queue.thumbnails.ready.connect(self._on_thumbnail_ready)
 
     def has_true_labels(self) -> bool:
         """Tell whether any photo came from a labelled folder."""
@@ -113,8 +119,9 @@ class ResultsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return _tooltip(entry)
         if column == THUMBNAIL_COLUMN:
+            # Only photos read once have a thumbnail to read again.
             if role == Qt.ItemDataRole.DecorationRole and entry.facts is not None:
-                return entry.facts.thumbnail
+                return self._queue.thumbnails.get(entry.job_id, entry.path)
             return None
         if column == NAME_COLUMN and role == Qt.ItemDataRole.DisplayRole:
             return entry.name
@@ -146,8 +153,10 @@ class ResultsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole and entry.status is not PhotoStatus.DONE:
             return QApplication.palette().brush(QPalette.ColorGroup.Active, QPalette.ColorRole.PlaceholderText)
         if role == Qt.ItemDataRole.DecorationRole:
-            if entry.status is PhotoStatus.FAILED or is_novel(entry):
+            if entry.status is PhotoStatus.FAILED:
                 return QApplication.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+            if is_novel(entry):
+                return QApplication.style().standardIcon(NOVELTY_ICON)
         return None
 
     @Slot(list)
@@ -169,6 +178,13 @@ class ResultsModel(QAbstractTableModel):
         if self._queue.entry(job_id).true_label is not None:
             self._has_true_labels = True
         self.dataChanged.emit(self.index(row, 0), self.index(row, len(_HEADERS) - 1))
+
+    @Slot(int)
+    def _on_thumbnail_ready(self, job_id: int) -> None:
+        row = self._rows.get(job_id)
+        if row is not None:
+            index = self.index(row, THUMBNAIL_COLUMN)
+            self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
 
     @Slot()
     def _on_cleared(self) -> None:

@@ -254,6 +254,18 @@ class ResultsTable(QWidget):
         index = self.view.currentIndex()
         return index.data(JOB_ID_ROLE) if index.isValid() else None
 
+    def request_visible_thumbnails(self) -> None:
+        """Ask for the thumbnail of every row on screen, so the missing ones start loading."""
+        viewport = self.view.viewport().rect()
+        first = self.view.rowAt(viewport.top())
+        if first < 0:
+            return
+        last = self.view.rowAt(viewport.bottom())
+        if last < 0:
+            last = self.proxy.rowCount() - 1
+        for row in range(first, last + 1):
+            self.proxy.index(row, THUMBNAIL_COLUMN).data(Qt.ItemDataRole.DecorationRole)
+
     def shown_job_ids(self) -> list[int]:
         """Return the job ids of the rows shown, in the table's order."""
         return [self.proxy.index(row, 0).data(JOB_ID_ROLE) for row in range(self.proxy.rowCount())]

@@ -40,7 +40,7 @@ PHOTO_MAX_SIDE = 1024
 # Maximum length of the longer side, in pixels, of each row's thumbnail:
 # twice the table's 48-pixel thumbnail column, so it stays sharp on screens
 # with a device pixel ratio of 2. A 4:3 thumbnail is 96x72x3 bytes, about
-# 20 KB, so 10,000 rows hold about 200 MB of thumbnails.
+# 20 KB; `ThumbnailCache` keeps only the recently shown ones.
 THUMBNAIL_MAX_SIDE = 96
 
 # Photos per ONNX Runtime call when filling the table. For the shipped
@@ -50,16 +50,15 @@ THUMBNAIL_MAX_SIDE = 96
 BATCH_SIZE = 16
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PhotoFacts:
-    """Facts of a photo file that no model changes: thumbnail, upright size and loader notes."""
+    """Facts of a photo file that no model changes: upright size and loader notes."""
 
-    thumbnail: QImage  # upright, at most THUMBNAIL_MAX_SIDE pixels on its longer side
     upright_size: tuple[int, int]  # (width, height) in pixels of the full-size photo, right way up
     notes: tuple[str, ...]  # remarks from the loader, such as "first of 3 frames used"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PhotoSummary:
     """One model's prediction for a photo, as its row in the results table shows it."""
 
@@ -102,7 +101,7 @@ class PhotoDetail:
     attribution: np.ndarray | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BatchOutcome:
     """The result of one photo of a batch: a summary, or the reason it failed."""
 
@@ -110,6 +109,9 @@ class BatchOutcome:
     summary: PhotoSummary | None
     facts: PhotoFacts | None  # None when the caller already had them, or on failure
     error: str | None
+    # Upright, at most THUMBNAIL_MAX_SIDE pixels on its longer side; made
+    # with the facts, from the same decode.
+    thumbnail: QImage | None = None
 
 
 def summarize_prediction(prediction: Prediction) -> PhotoSummary:
@@ -124,21 +126,24 @@ def summarize_prediction(prediction: Prediction) -> PhotoSummary:
     )
 
 
-def read_photo_facts(path: Path) -> PhotoFacts:
-    """Decode a photo at thumbnail size and return its thumbnail, upright size and loader notes.
+def read_thumbnail(path: Path) -> QImage:
+    """Decode a photo at thumbnail size and return it upright, at most THUMBNAIL_MAX_SIDE pixels.
 
     Raises:
         ImageLoadError: the file is missing, unreadable or not an image.
     """
-    return photo_facts(decode_image(path, draft_size=(THUMBNAIL_MAX_SIDE, THUMBNAIL_MAX_SIDE)))
+    return make_thumbnail(decode_image(path, draft_size=(THUMBNAIL_MAX_SIDE, THUMBNAIL_MAX_SIDE)))
+
+
+def make_thumbnail(decoded: DecodedImage) -> QImage:
+    thumbnail = decoded.image.copy()
+    thumbnail.thumbnail((THUMBNAIL_MAX_SIDE, THUMBNAIL_MAX_SIDE), RESIZE_FILTER)
+    return pil_to_qimage(thumbnail)
 
 
 def photo_facts(decoded: DecodedImage) -> PhotoFacts:
-    """Build the thumbnail, upright size and loader notes of a decoded photo."""
-    thumbnail = decoded.image.copy()
-    thumbnail.thumbnail((THUMBNAIL_MAX_SIDE, THUMBNAIL_MAX_SIDE), RESIZE_FILTER)
+    """Return the upright size and loader notes of a decoded photo."""
     return PhotoFacts(
-        thumbnail=pil_to_qimage(thumbnail),
         upright_size=_upright_size(decoded.original_size, decoded.image.size),
         notes=tuple(decoded.notes),
     )
@@ -153,7 +158,8 @@ def classify_batch(
 
     Args:
         classifier: the model.
-        jobs: (job id, photo path, whether to read the photo's facts) per photo.
+        jobs: (job id, photo path, whether to read the photo's facts and
+            thumbnail) per photo.
         is_cancelled: checked before each photo is loaded.
 
     Returns:
@@ -165,14 +171,14 @@ def classify_batch(
     """
     outcomes: dict[int, BatchOutcome] = {}
     inputs: list[np.ndarray] = []
-    loaded: list[tuple[int, PhotoFacts | None]] = []
+    loaded: list[tuple[int, PhotoFacts | None, QImage | None]] = []
 
     for position, (job_id, path, needs_facts) in enumerate(jobs):
         if is_cancelled():
             # Photos loaded but not yet classified are cancelled with the
             # rest. Load failures found so far are reported as they are.
             failures = [outcomes[job] for job, _, _ in jobs[:position] if job in outcomes]
-            unclassified = [job for job, _ in loaded] + [job for job, _, _ in jobs[position:]]
+            unclassified = [job for job, _, _ in loaded] + [job for job, _, _ in jobs[position:]]
             return failures, unclassified
         try:
             # One decode serves the model input and the thumbnail. These are
@@ -181,11 +187,12 @@ def classify_batch(
             decoded = decode_image(path, draft_size=(width, height))
             model_input = to_model_input(decoded.image, classifier.input_size)
             facts = photo_facts(decoded) if needs_facts else None
+            thumbnail = make_thumbnail(decoded) if needs_facts else None
         except ImageLoadError as error:
             outcomes[job_id] = BatchOutcome(job_id, None, None, error.reason)
             continue
         inputs.append(model_input)
-        loaded.append((job_id, facts))
+        loaded.append((job_id, facts, thumbnail))
 
     if inputs:
         try:
@@ -194,11 +201,12 @@ def classify_batch(
             logger.exception("Classifying a batch of %d photos failed", len(inputs))
             reason = f"classification failed ({type(error).__name__}: {error})"
             predictions = None
-        for index, (job_id, facts) in enumerate(loaded):
+        for index, (job_id, facts, thumbnail) in enumerate(loaded):
             if predictions is None:
                 outcomes[job_id] = BatchOutcome(job_id, None, None, reason)
             else:
-                outcomes[job_id] = BatchOutcome(job_id, summarize_prediction(predictions[index]), facts, None)
+                summary = summarize_prediction(predictions[index])
+                outcomes[job_id] = BatchOutcome(job_id, summary, facts, None, thumbnail)
 
     return [outcomes[job_id] for job_id, _, _ in jobs], []
 
