@@ -17,6 +17,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import onnx  # noqa: E402
 from PySide6.QtCore import Qt  # noqa: E402
+from PySide6.QtWidgets import QApplication, QStyle  # noqa: E402
 from test_app_support import (  # noqa: E402, F401 - fixtures are found by name
     add_explanation_outputs,
     cat_photo,
@@ -234,7 +235,11 @@ def test_novelty_flag_beside_label(qtbot, explained_model):
     assert "Mahalanobis distance" in detail.novelty_flag.toolTip()
     assert detail.novelty_text.text() == f"Novelty {expected.novelty:.2f} (flagged above {threshold:.2f})"
     flagged_index = window.results_table.proxy.index(0, LABEL_COLUMN)
-    assert flagged_index.data(Qt.ItemDataRole.DecorationRole) is not None
+    # The flag's icon is not the warning sign of photos that could not be read.
+    flag_icon = flagged_index.data(Qt.ItemDataRole.DecorationRole).pixmap(16, 16).toImage()
+    style = QApplication.style()
+    assert flag_icon == style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxQuestion).pixmap(16, 16).toImage()
+    assert flag_icon != style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning).pixmap(16, 16).toImage()
     assert NOVELTY_FLAG in flagged_index.data(Qt.ItemDataRole.ToolTipRole)
     assert flagged_index.data(Qt.ItemDataRole.DisplayRole) == expected.label
 

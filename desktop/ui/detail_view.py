@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QSlider,
     QSplitter,
-    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -23,7 +22,7 @@ from desktop.ui.feature_maps import FeatureMapsView, TileOrder
 from desktop.ui.photo_queue import PhotoEntry, PhotoStatus
 from desktop.ui.probability_bars import ProbabilityBars
 from desktop.ui.qimages import rgba_array_to_qimage
-from desktop.ui.results_model import NOVELTY_FLAG, is_novel, novelty_explanation
+from desktop.ui.results_model import NOVELTY_FLAG, NOVELTY_ICON, is_novel, novelty_explanation
 from desktop.ui.scaled_image import ScaledImage
 from desktop.ui.theme import error_color
 from desktop.ui.worker import FeatureMapTiles, PhotoDetail
@@ -79,7 +78,7 @@ class DetailView(QSplitter):
         self.novelty_flag = QLabel()
         self.novelty_flag.setWordWrap(True)
         self.novelty_icon = QLabel()
-        icon = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+        icon = self.style().standardIcon(NOVELTY_ICON)
         self.novelty_icon.setPixmap(icon.pixmap(20, 20))
         self.confidence_text = QLabel()
         self.confidence_text.setFont(_scaled_font(self.font(), 1.3, bold=False))
