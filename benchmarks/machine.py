@@ -8,7 +8,6 @@ import platform
 import subprocess
 import sys
 from importlib import metadata
-from pathlib import Path
 
 from benchmarks.context import REPO_ROOT, subprocess_environment
 from training.machine import cpu_model

@@ -37,6 +37,9 @@ _SETTLED_POLL_MS = 50
 
 APPLICATION_NAME = "cnn-lens"
 
+# `--evidence` without a label: show each photo's evidence for its predicted label.
+PREDICTED_LABEL = "predicted"
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -59,6 +62,16 @@ def build_parser() -> argparse.ArgumentParser:
         help=(
             "ONNX model written by python -m training.export (default: the model of the last "
             f"session if it still loads, else {DEFAULT_MODEL_PATH})"
+        ),
+    )
+    parser.add_argument(
+        "--evidence",
+        nargs="?",
+        const=PREDICTED_LABEL,
+        metavar="LABEL",
+        help=(
+            "start with the evidence overlay: the heatmap of the regions that drove the score of "
+            "LABEL, or of each photo's predicted label when LABEL is left out"
         ),
     )
     parser.add_argument(
@@ -116,7 +129,21 @@ def main(argv: list[str] | None = None) -> int:
             print(f"cnn-lens: cannot load the model {default_error.path}: {default_error.reason}", file=sys.stderr)
             return EXIT_MODEL_ERROR
 
-    return _run_window(classifier, args.paths, args.screenshot, settings)
+    if args.evidence is not None:
+        problem = _evidence_problem(classifier, args.evidence)
+        if problem:
+            print(f"cnn-lens: --evidence: {problem}", file=sys.stderr)
+            return EXIT_MODEL_ERROR
+
+    return _run_window(classifier, args.paths, args.screenshot, settings, args.evidence)
+
+
+def _evidence_problem(classifier, label: str) -> str | None:
+    if not classifier.has_attribution:
+        return f"the model {classifier.path} has no attribution output; export it again with python -m training.export"
+    if label != PREDICTED_LABEL and label not in classifier.labels:
+        return f"{label!r} is not a label of the model; choose one of {', '.join(classifier.labels)}"
+    return None
 
 
 def _remembered_model(settings: QSettings | None) -> Path | None:
@@ -129,7 +156,11 @@ def _remembered_model(settings: QSettings | None) -> Path | None:
 
 
 def _run_window(
-    classifier: Classifier, paths: list[Path], screenshot: Path | None, settings: QSettings | None
+    classifier: Classifier,
+    paths: list[Path],
+    screenshot: Path | None,
+    settings: QSettings | None,
+    evidence: str | None = None,
 ) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
@@ -141,6 +172,10 @@ def _run_window(
     app.setApplicationName(APPLICATION_NAME)
     app.setWindowIcon(application_icon())
     window = MainWindow(classifier, settings)
+    if evidence is not None:
+        from desktop.ui.detail_view import OVERLAY_PREDICTED, evidence_overlay
+
+        window.detail_view.set_overlay(OVERLAY_PREDICTED if evidence == PREDICTED_LABEL else evidence_overlay(evidence))
     if settings is None or settings.value(SETTING_GEOMETRY) is None:
         window.resize(*WINDOW_SIZE)
     window.show()

@@ -358,6 +358,27 @@ def test_screenshot_written_after_results(qapp, capsys, tmp_path, model_path, ca
     assert pixels.std() > 20
 
 
+def test_screenshot_with_evidence_overlay(qapp, capsys, tmp_path, model_path, dog_photo):
+    plain, overlaid = tmp_path / "plain.png", tmp_path / "evidence.png"
+    assert main([str(dog_photo), "--model", str(model_path), "--screenshot", str(plain)]) == 0
+    assert main([str(dog_photo), "--model", str(model_path), "--evidence", "dog", "--screenshot", str(overlaid)]) == 0
+
+    with Image.open(plain) as first, Image.open(overlaid) as second:
+        difference = np.abs(np.asarray(first.convert("RGB"), dtype=int) - np.asarray(second.convert("RGB"), dtype=int))
+    # The heatmap covers the photo, a large block of the window; the rest is unchanged.
+    changed = difference.max(axis=2) > 30
+    assert 0.03 < changed.mean() < 0.5
+
+
+def test_evidence_for_unknown_label_exits_with_message(capsys, model_path):
+    status = main(["--model", str(model_path), "--evidence", "horse"])
+
+    assert status == 2
+    error = capsys.readouterr().err
+    assert "'horse' is not a label of the model" in error
+    assert "cat, dog" in error
+
+
 def test_missing_model_exits_with_message(capsys, tmp_path):
     missing = tmp_path / "missing.onnx"
 
