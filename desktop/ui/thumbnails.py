@@ -2,9 +2,9 @@
 
 A 96x72 thumbnail takes about 20 KB, so keeping one per row made the app
 grow by about 200 MB for 10,000 photos. The cache keeps the newest
-`THUMBNAIL_CACHE_SIZE` thumbnails; a row painted after its thumbnail was
-dropped reads the photo again, at thumbnail size, on a pool thread, and is
-repainted when the thumbnail arrives.
+`THUMBNAIL_CACHE_SIZE` thumbnails. A row painted after its thumbnail was
+dropped reads the photo again at thumbnail size on a pool thread, and the
+row is repainted when the thumbnail arrives.
 """
 
 from __future__ import annotations
