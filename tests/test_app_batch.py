@@ -384,7 +384,7 @@ def test_thumbnails_kept_for_recent_rows_only(qtbot, window, data_dir):
     first = entries[0]
     expected = worker.read_thumbnail(first.path)
 
-    # Painting the first row asks for its thumbnail; it arrives by signal.
+    # Painting the first row requests its thumbnail, which arrives by signal.
     with qtbot.waitSignal(thumbnails.ready, timeout=RESULT_TIMEOUT_MS) as ready:
         assert window.results_table.proxy.index(0, THUMBNAIL_COLUMN).data(Qt.ItemDataRole.DecorationRole) is None
     assert ready.args == [first.job_id]

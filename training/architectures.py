@@ -165,9 +165,9 @@ RECIPES = {
     # The tutorial's own setting: 150x150 input, batches of 16, RMSprop, light augmentation.
     "tutorial": Recipe(image_size=150, epochs=60, batch_size=16),
     # A cosine schedule sets its own length, so no early stopping. Zooming in
-    # during training shows objects larger than they are in whole photos;
-    # feeding the exported model photos 1.25 times larger makes up for it
-    # (global pooling accepts any size), at 1.56 times the inference cost.
+    # during training shows objects larger than they are in whole photos.
+    # Feeding the exported model photos 1.25 times larger makes up for it,
+    # at 1.56 times the inference cost, because global pooling accepts any size.
     # The first compact model scored 87.4% at 128 and 88.2% at 160 pixels.
     "compact": Recipe(image_size=128, epochs=60, export_scale=1.25),
 }

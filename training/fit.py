@@ -96,9 +96,9 @@ def make_dataset(decoded: DecodedSet, batch_size: int, shuffle: bool, seed: int)
         dataset = dataset.shuffle(len(decoded), seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(batch_size).map(lambda images, labels: (tf.cast(images, tf.float32), labels))
     # With AUTOTUNE for the map and the prefetch (tensorflow 2.21), deleting
-    # each epoch's iterator blocked on tf.data's background threads, so about
-    # half of the compact preset's epochs sat idle for 16 s after their last
-    # step (22 s epochs took 40 s). A cast needs neither threads nor tuning.
+    # each epoch's iterator blocked on tf.data's background threads. About
+    # half of the compact preset's epochs then sat idle for 16 s after their
+    # last step, so 22 s epochs took 40 s. A cast needs no threads or tuning.
     options = tf.data.Options()
     options.autotune.enabled = False
     return dataset.prefetch(2).with_options(options)

@@ -24,8 +24,8 @@ _HEADERS = ("", "File", "Label", "Confidence", "True label")
 NOVELTY_FLAG = "Unlike the training photos: the label may be meaningless"
 
 
-# A question mark, not the warning sign of photos that could not be read:
-# the label stands, the flag only asks how far to trust it.
+# A question mark, not the warning sign of photos that could not be read,
+# because the label remains valid and the flag only questions how far to trust it.
 NOVELTY_ICON = QStyle.StandardPixmap.SP_MessageBoxQuestion
 
 
