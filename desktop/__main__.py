@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,6 +36,9 @@ EXIT_MODEL_ERROR = 2
 # window has finished classifying and rendering.
 _SETTLED_POLL_MS = 50
 
+# Interval, in milliseconds, at which Python gets a chance to handle Ctrl+C.
+_INTERRUPT_POLL_MS = 200
+
 APPLICATION_NAME = "cnn-lens"
 
 # `--evidence` without a label: show each photo's evidence for its predicted label.
@@ -49,7 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "paths",
         nargs="*",
-        type=Path,
+        # Kept as text: Path("https://host/a.jpg") collapses "//" to "/", and
+        # the window could no longer tell a web address from a file name.
+        type=str,
         metavar="PATH",
         help=(
             "photo files or folders to classify at start; folders are searched recursively, "
@@ -142,7 +148,11 @@ def _evidence_problem(classifier, label: str) -> str | None:
     if not classifier.has_attribution:
         return f"the model {classifier.path} has no attribution output; export it again with python -m training.export"
     if label != PREDICTED_LABEL and label not in classifier.labels:
-        return f"{label!r} is not a label of the model; choose one of {', '.join(classifier.labels)}"
+        problem = f"{label!r} is not a label of the model; choose one of {', '.join(classifier.labels)}"
+        if Path(label).exists():
+            # argparse gave the option the photo that followed it.
+            problem += f". To classify {label}, put it before --evidence or write --evidence=LABEL"
+        return problem
     return None
 
 
@@ -157,7 +167,7 @@ def _remembered_model(settings: QSettings | None) -> Path | None:
 
 def _run_window(
     classifier: Classifier,
-    paths: list[Path],
+    paths: list[str],
     screenshot: Path | None,
     settings: QSettings | None,
     evidence: str | None = None,
@@ -206,6 +216,14 @@ def _run_window(
 
     if paths:
         window.open_paths(paths)
+
+    # Ctrl+C in the terminal closes the window as File > Quit does, so the
+    # settings are saved. Qt's event loop runs C++ code, so a timer hands
+    # control back to Python often enough for the signal handler to run.
+    signal.signal(signal.SIGINT, lambda *_: window.close())
+    interrupt_timer = QTimer(window)
+    interrupt_timer.start(_INTERRUPT_POLL_MS)
+    interrupt_timer.timeout.connect(lambda: None)
 
     status = app.exec()
     window.queue.shutdown()

@@ -22,6 +22,24 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("CNN_LENS_DATA", REPO_ROOT.parent / "shared" / "data" / "cats-vs-dogs"))
 
 
+def _missing_data_message() -> str | None:
+    if (DATA_DIR / "validation" / "cat").is_dir():
+        return None
+    return (
+        f"photo set not found at {DATA_DIR}; set CNN_LENS_DATA to a folder with "
+        "train/ and validation/ sub-folders of cat/ and dog/ photos"
+    )
+
+
+def pytest_sessionstart(session):
+    # Most tests need the photos, so the run stops before any test with one
+    # clear message. Without this, 168 fixture errors were followed by a
+    # segmentation fault at exit (PySide6 6.10.3, Python 3.11).
+    message = _missing_data_message()
+    if message:
+        pytest.exit(message, returncode=2)
+
+
 @pytest.fixture(autouse=True)
 def no_network(monkeypatch):
     """Fail any attempt to open an internet connection (Unix sockets stay allowed)."""
@@ -38,11 +56,9 @@ def no_network(monkeypatch):
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     """The real cats-vs-dogs photos (train/ and validation/, cat/ and dog/)."""
-    if not (DATA_DIR / "validation" / "cat").is_dir():
-        pytest.fail(
-            f"photo set not found at {DATA_DIR}; set CNN_LENS_DATA to a folder with "
-            "train/ and validation/ sub-folders of cat/ and dog/ photos"
-        )
+    message = _missing_data_message()
+    if message:
+        pytest.fail(message)
     return DATA_DIR
 
 

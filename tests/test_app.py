@@ -207,6 +207,29 @@ def test_url_argument_rejected(qtbot, window, cat_photo):
     assert row_names(window) == [cat_photo.name]
 
 
+def test_url_on_command_line_rejected(qapp, monkeypatch, tmp_path, model_path, cat_photo):
+    """Web addresses given to the launcher reach the window intact and are rejected; file:// URLs open."""
+    from desktop.ui.main_window import MainWindow
+
+    messages = []
+    original = MainWindow.open_paths
+
+    def open_and_record(self, paths):
+        job_ids = original(self, paths)
+        messages.append((len(job_ids), self.statusBar().currentMessage()))
+        return job_ids
+
+    monkeypatch.setattr(MainWindow, "open_paths", open_and_record)
+    url = "http://example.invalid/cat.jpg"
+    file_url = QUrl.fromLocalFile(str(cat_photo)).toString()
+    assert main([url, file_url, "--model", str(model_path), "--screenshot", str(tmp_path / "shot.png")]) == 0
+
+    [(added, status)] = messages
+    assert added == 1
+    assert url in status
+    assert "works offline" in status
+
+
 def test_remote_url_beside_local_file(qtbot, window, cat_photo):
     mime = QMimeData()
     mime.setUrls(file_urls([cat_photo]) + [QUrl("http://example.com/dog.jpg")])
@@ -370,6 +393,15 @@ def test_screenshot_with_evidence_overlay(qapp, capsys, tmp_path, model_path, do
     assert 0.03 < changed.mean() < 0.5
 
 
+def test_evidence_before_photo_explains_order(capsys, model_path, cat_photo):
+    status = main(["--model", str(model_path), "--evidence", str(cat_photo)])
+
+    assert status == 2
+    error = capsys.readouterr().err
+    assert "is not a label of the model" in error
+    assert "put it before --evidence or write --evidence=LABEL" in error
+
+
 def test_evidence_for_unknown_label_exits_with_message(capsys, model_path):
     status = main(["--model", str(model_path), "--evidence", "horse"])
 
@@ -419,3 +451,24 @@ def test_app_never_imports_tensorflow(tmp_path, cat_photo):
     assert report["status"] == 0
     assert report["loaded"] == []
     assert shot.is_file()
+
+
+def test_ctrl_c_closes_app(tmp_path):
+    """SIGINT from the terminal closes the window and the app exits with status 0."""
+    import signal
+    import time
+
+    environment = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "desktop"], cwd=REPO_ROOT, env=environment,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        time.sleep(3)  # the window is up well within this on 2 busy cores
+        assert process.poll() is None
+        process.send_signal(signal.SIGINT)
+        status = process.wait(timeout=20)
+    finally:
+        process.kill()
+    assert status == 0
+    assert "Traceback" not in process.stderr.read()

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
+import stat
 
 import numpy as np
 import pytest
@@ -174,6 +176,10 @@ def test_compact_exports_at_larger_size(data_dir, tmp_path, tiny_run):
     # export_run checks the ONNX graph against the resized Keras model on real photos.
     classifier = Classifier.load(export_run(tmp_path / "run", tmp_path / "compact.onnx"))
     assert classifier.input_size == (40, 40)
+    # Readable as a plain write would leave it, not only by its owner.
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE((tmp_path / "compact.onnx").stat().st_mode) == 0o666 & ~umask
     assert json.loads(classifier.metadata["training"])["image_size"] == 32
     prediction = classifier.classify_file(next((root / "validation" / "dog").iterdir()), feature_maps=True)
     # The stem halves the input and each of the first three blocks pools by 2.

@@ -240,6 +240,11 @@ def write_atomically(data: bytes, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        # mkstemp creates the file readable by its owner only. A model file
+        # gets the permissions a plain write would give it.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
         with os.fdopen(handle, "wb") as file:
             file.write(data)
             file.flush()
@@ -447,7 +452,17 @@ def _copy_report(
         "",
     ]
     report = target / REPORT_FILE
-    report.write_text(report.read_text() + "\n".join(section) if report.is_file() else "\n".join(section))
+    if not report.is_file():
+        report.write_text("\n".join(section))
+        return
+    # The exported file's accuracy leads, since it is what the app shows.
+    title, _, body = report.read_text().partition("\n")
+    lead = (
+        f"\n**{output.name}: {summary['accuracy']:.2%} on {summary['n_images']} photos of {summary['data']}**, "
+        f"exported at {exported}×{exported} pixels with test-time flip {'on' if test_time_flip else 'off'} "
+        "(last section). The tables below are the Keras model's at its training size.\n"
+    )
+    report.write_text(title + "\n" + lead + body + "\n".join(section))
 
 
 def _rename_outputs(proto, names: list[str]) -> None:

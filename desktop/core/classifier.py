@@ -111,7 +111,10 @@ class Classifier:
             )
         except Exception as error:  # ONNX Runtime raises its own unexported types.
             first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
-            raise ModelLoadError(path, f"not a valid ONNX model ({first_line[:200]})") from None
+            raise ModelLoadError(
+                path,
+                f"not a valid ONNX model ({first_line[:200]}); choose a .onnx file written by python -m training.export",
+            ) from None
 
         metadata = dict(session.get_modelmeta().custom_metadata_map)
         _check_metadata(path, session, metadata)
@@ -187,7 +190,7 @@ def _check_model_file(path: Path) -> None:
     if path.is_dir():
         raise ModelLoadError(path, "is a folder, not a model file; pass --model with an .onnx file")
     if not path.is_file():
-        raise ModelLoadError(path, "model file not found; pass --model with an .onnx file")
+        raise ModelLoadError(path, "model file not found; check the path, or export a model with python -m training.export")
 
     # Reading one byte separates a permission problem from a file that ONNX
     # Runtime cannot parse, which it reports in the same way.

@@ -27,7 +27,7 @@ from desktop.ui.scaled_image import ScaledImage
 from desktop.ui.theme import error_color
 from desktop.ui.worker import FeatureMapTiles, PhotoDetail
 
-EMPTY_HINT = "Drop photos or folders here, or open them with File > Open (Ctrl+O)."
+EMPTY_HINT = "Drop photos or folders here, or open them with File > Open Photos (Ctrl+O) or Open Folder (Ctrl+Shift+O)."
 
 # Overlay opacity at first start, in percent. Later starts use the last value.
 DEFAULT_OPACITY = 60
