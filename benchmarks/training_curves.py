@@ -87,7 +87,11 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"@SECONDS must be a number of seconds per epoch, got {seconds!r} in {spec}")
         curve = read_curve(Path(folder), epoch_seconds)
         if curve is None:
-            print(f"skipped {folder}: no history.csv with epoch_seconds", file=sys.stderr)
+            print(
+                f"skipped {folder}: history.csv is missing or has no epoch_seconds column; "
+                "add @SECONDS after the folder to assume an epoch time",
+                file=sys.stderr,
+            )
             continue
         curves[name or Path(folder).name] = curve
         print(f"{name or folder}: {curve[0][-1]:.1f} min, last {100 * curve[1][-1]:.1f}%, best {100 * max(curve[1]):.1f}%")

@@ -220,12 +220,14 @@ def _run_window(
     # Ctrl+C in the terminal closes the window as File > Quit does, so the
     # settings are saved. Qt's event loop runs C++ code, so a timer hands
     # control back to Python often enough for the signal handler to run.
-    signal.signal(signal.SIGINT, lambda *_: window.close())
+    previous_handler = signal.signal(signal.SIGINT, lambda *_: window.close())
     interrupt_timer = QTimer(window)
     interrupt_timer.start(_INTERRUPT_POLL_MS)
     interrupt_timer.timeout.connect(lambda: None)
 
     status = app.exec()
+    # Tests call main() in their own process, which keeps running after the window is gone.
+    signal.signal(signal.SIGINT, previous_handler)
     window.queue.shutdown()
     window.models.shutdown()
     window.deleteLater()

@@ -116,8 +116,8 @@ class ThumbnailCache(QObject):
 
     @Slot(int, object)
     def _on_finished(self, job_id: int, image: QImage | None) -> None:
-        # The pool has one thread, so the previous task has surely returned
-        # from run() once this one reports; only then is it released.
+        # The pool has one thread, so the previous task has returned from
+        # run() once this one reports. Only then is its reference dropped.
         self._finished_task = self._loading.pop(job_id, None)
         if image is None:
             self._unreadable.add(job_id)
