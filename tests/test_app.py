@@ -176,7 +176,7 @@ def test_missing_file_named_in_row(qtbot, window, tmp_path):
     wait_until_idle(qtbot, window)
 
     assert row_names(window) == ["moved-away.jpg"]
-    assert column_texts(window, LABEL_COLUMN) == ["file not found; it may have been moved or deleted"]
+    assert column_texts(window, LABEL_COLUMN) == ["file not found; check the path, or whether the file was moved or deleted"]
     assert "moved-away.jpg" in window.statusBar().currentMessage()
 
 

@@ -80,6 +80,8 @@ def test_folder_drop_fills_table(qtbot, window, classifier, mixed_folder):
     status = window.statusBar().currentMessage()
     assert "Classified 12 photos." in status
     assert "Cannot classify broken.jpg" in status
+    # The final summary still says what the drop left out.
+    assert "Skipped 2 files that are not images." in status
 
 
 def test_mixed_drop_of_files_and_folders(qtbot, window, classifier, mixed_folder, cat_photo, dog_photo):

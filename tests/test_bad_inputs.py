@@ -226,7 +226,7 @@ def test_file_deleted_after_listing(photo_paths, tmp_path, good_photo):
 
     assert load_image(found[0], SIZE).shape == (150, 150, 3)
     error = assert_rejected(found[1], "file not found", good_photo)
-    assert error.reason == "file not found; it may have been moved or deleted"
+    assert error.reason == "file not found; check the path, or whether the file was moved or deleted"
     assert load_image(found[2], SIZE).shape == (150, 150, 3)
 
 

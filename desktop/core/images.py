@@ -163,7 +163,7 @@ def _open_regular_file(path: Path) -> BinaryIO:
     try:
         descriptor = os.open(path, flags)
     except FileNotFoundError:
-        raise ImageLoadError(path, "file not found; it may have been moved or deleted") from None
+        raise ImageLoadError(path, "file not found; check the path, or whether the file was moved or deleted") from None
     except PermissionError:
         # On Windows, opening a folder raises PermissionError.
         if path.is_dir():

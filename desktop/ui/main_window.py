@@ -287,6 +287,7 @@ class MainWindow(QMainWindow):
         selected = new_ids or known_ids
         if selected:
             self.results_table.select_job(selected[0])
+        self.queue.note_skipped(collection.skipped)
         message = messages.describe_added(len(new_ids), len(known_ids), collection.skipped)
         if collection.labelled_folders:
             message += " " + messages.describe_labelled(collection.labelled_folders, collection.photos)
@@ -602,7 +603,7 @@ class MainWindow(QMainWindow):
     def _on_queue_idle(self) -> None:
         self.cancel_action.setEnabled(False)
         run = self.queue.last_run
-        summary = messages.describe_run(run.classified, run.failed_names, run.cancelled)
+        summary = messages.describe_run(run.classified, run.failed_names, run.cancelled, run.skipped)
         if summary:
             self.statusBar().showMessage(summary)
         self.update_evaluation()

@@ -45,13 +45,18 @@ def describe_added(added: int, known: int, skipped: int) -> str:
     if known:
         verb = "is" if known == 1 else "are"
         sentences.append(f"{count(known, 'photo')} {verb} already in the list.")
-    if skipped == 1:
-        sentences.append("Skipped 1 file that is not an image.")
-    elif skipped:
-        sentences.append(f"Skipped {skipped} files that are not images.")
+    if skipped:
+        sentences.append(describe_skipped(skipped))
     if not added and not known:
         sentences.append("No image files found.")
     return " ".join(sentences)
+
+
+def describe_skipped(skipped: int) -> str:
+    """Say how many files were left out because they are not images."""
+    if skipped == 1:
+        return "Skipped 1 file that is not an image."
+    return f"Skipped {skipped} files that are not images."
 
 
 def describe_labelled(folders: Sequence[Path], photos: Sequence[PhotoSource]) -> str:
@@ -62,7 +67,7 @@ def describe_labelled(folders: Sequence[Path], photos: Sequence[PhotoSource]) ->
     return f"Labelled by sub-folder in {names}: {counts}. Accuracy is shown below the table."
 
 
-def describe_run(classified: int, failed_names: list[str], cancelled: int) -> str:
+def describe_run(classified: int, failed_names: list[str], cancelled: int, skipped: int = 0) -> str:
     """Sum up a run of several photos. A run of one photo gets an empty string, so its own message stays."""
     if classified + len(failed_names) + cancelled <= 1:
         return ""
@@ -76,4 +81,6 @@ def describe_run(classified: int, failed_names: list[str], cancelled: int) -> st
         sentences.append(f"Cannot classify {named}. The table shows why.")
     if cancelled:
         sentences.append(f"Cancelled {count(cancelled, 'photo')}.")
+    if skipped:
+        sentences.append(describe_skipped(skipped))
     return " ".join(sentences)

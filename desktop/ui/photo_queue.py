@@ -44,6 +44,7 @@ class RunSummary:
     classified: int = 0
     failed_names: list[str] = field(default_factory=list)
     cancelled: int = 0
+    skipped: int = 0  # files left out when they were added because they are not images
 
 
 # Slots: one entry per photo, and a batch can hold tens of thousands.
@@ -422,6 +423,11 @@ class PhotoQueue(QObject):
         # has surely returned from run() once this one reports.
         if task is not None:
             self._finished_tasks[type(task)] = task
+
+    def note_skipped(self, count: int) -> None:
+        """Count files left out of the running batch, so its summary can name them."""
+        if self._pending:
+            self._run.skipped += count
 
     def _finish_jobs(self, count: int) -> None:
         if count == 0:
