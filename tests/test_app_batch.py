@@ -80,7 +80,7 @@ def test_folder_drop_fills_table(qtbot, window, classifier, mixed_folder):
     status = window.statusBar().currentMessage()
     assert "Classified 12 photos." in status
     assert "Cannot classify broken.jpg" in status
-    # The final summary still says what the drop left out.
+    # The final summary still reports the files the drop left out.
     assert "Skipped 2 files that are not images." in status
 
 

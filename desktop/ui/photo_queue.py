@@ -425,7 +425,7 @@ class PhotoQueue(QObject):
             self._finished_tasks[type(task)] = task
 
     def note_skipped(self, count: int) -> None:
-        """Count files left out of the running batch, so its summary can name them."""
+        """Count files left out of the running batch, so its summary can report them."""
         if self._pending:
             self._run.skipped += count
 
