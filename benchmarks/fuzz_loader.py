@@ -272,8 +272,8 @@ def run_fuzz(seeds: dict[str, bytes], count: int, save_dir: Path, random_seed: i
 
 def _reason_kind(reason: str) -> str:
     # The reason up to its details: "truncated or corrupt image data (...)"
-    # counts as "truncated or corrupt image data".
-    return reason.split(" (")[0].split(";")[0]
+    # and "truncated or corrupt image data: ..." count as one kind.
+    return reason.split(" (")[0].split(";")[0].split(":")[0]
 
 
 def default_photos(data_dir: Path) -> list[Path]:

@@ -35,7 +35,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         description=__doc__.split("\n\n")[0],
         epilog="Recipes: " + "; ".join(f"{name}: {recipe}" for name, recipe in RECIPES.items()),
     )
-    parser.add_argument("--data", type=Path, help="folder with train/<label>/ (and validation/<label>/) photos")
+    parser.add_argument(
+        "--data", type=Path,
+        help="folder with train/<label>/ (and validation/<label>/) photos, or one folder of <label>/ sub-folders",
+    )
     parser.add_argument("--epochs", type=int, help="maximum number of epochs (default: the preset's recipe)")
     parser.add_argument("--image-size", type=int, help="model input height and width in pixels (default: the preset's recipe)")
     parser.add_argument("--batch-size", type=int, help="photos per training step (default: the preset's recipe, 32)")

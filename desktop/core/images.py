@@ -224,6 +224,12 @@ def _decode_stream(
             path, f"image is too large ({pillow_message}); shrink it and try again"
         ) from None
     except _CORRUPT_DATA_ERRORS as error:
+        if str(error).startswith("image file is truncated"):
+            # Pillow's byte count in this message is what its decoder had left
+            # over, not how much of the file is missing, so it is left out.
+            raise ImageLoadError(
+                path, "truncated or corrupt image data: the file ends before its image does; copy or download it again"
+            ) from None
         raise ImageLoadError(path, f"truncated or corrupt image data ({error})") from None
 
     notes = []
