@@ -43,6 +43,7 @@ from test_app_support import (  # noqa: E402, F401 - fixtures are found by name
 
 from desktop.__main__ import WINDOW_SIZE, main  # noqa: E402
 from desktop.core.classifier import Classifier  # noqa: E402
+from desktop.ui.messages import result_line  # noqa: E402
 from desktop.ui import photo_queue  # noqa: E402
 from desktop.ui.main_window import MainWindow  # noqa: E402
 from desktop.ui.photo_queue import PhotoStatus  # noqa: E402
@@ -238,6 +239,10 @@ def test_remote_url_beside_local_file(qtbot, window, cat_photo):
     assert row_count(window) == 1
     assert "http://example.com/dog.jpg" in window.statusBar().currentMessage()
     wait_until_idle(qtbot, window)
+    # The photo's result line does not hide the rejected address.
+    final = window.statusBar().currentMessage()
+    assert "http://example.com/dog.jpg" in final
+    assert final.startswith(result_line(window.queue.entries()[0]))
 
 
 def test_folder_drop_skips_non_images(qtbot, window, tmp_path, cat_photo, dog_photo):

@@ -196,7 +196,9 @@ class MainWindow(QMainWindow):
 
         job_ids, message = self._add_paths(local_paths) if local_paths else ([], "")
         if remote_urls:
-            message = f"{message} {messages.remote_rejection(remote_urls)}".strip()
+            rejection = messages.remote_rejection(remote_urls)
+            self.queue.add_note(rejection)
+            message = f"{message} {rejection}".strip()
         self.statusBar().showMessage(message)
         return job_ids
 
@@ -221,7 +223,9 @@ class MainWindow(QMainWindow):
         if local_paths:
             job_ids, message = self._add_paths(local_paths)
             if remote_urls:
-                message = f"{message} {messages.remote_rejection(remote_urls)}"
+                rejection = messages.remote_rejection(remote_urls)
+                self.queue.add_note(rejection)
+                message = f"{message} {rejection}"
         elif mime.hasImage():
             # A browser may send the image itself along with its web address.
             # The pixels are already here, so they are classified and the
@@ -287,7 +291,8 @@ class MainWindow(QMainWindow):
         selected = new_ids or known_ids
         if selected:
             self.results_table.select_job(selected[0])
-        self.queue.note_skipped(collection.skipped)
+        if collection.skipped:
+            self.queue.add_note(messages.describe_skipped(collection.skipped))
         message = messages.describe_added(len(new_ids), len(known_ids), collection.skipped)
         if collection.labelled_folders:
             message += " " + messages.describe_labelled(collection.labelled_folders, collection.photos)
@@ -603,7 +608,10 @@ class MainWindow(QMainWindow):
     def _on_queue_idle(self) -> None:
         self.cancel_action.setEnabled(False)
         run = self.queue.last_run
-        summary = messages.describe_run(run.classified, run.failed_names, run.cancelled, run.skipped)
+        summary = messages.describe_run(run.classified, run.failed_names, run.cancelled)
+        if run.notes:
+            # A run of one photo has no summary, so the notes follow its result line.
+            summary = " ".join([summary or self.statusBar().currentMessage(), *run.notes]).strip()
         if summary:
             self.statusBar().showMessage(summary)
         self.update_evaluation()

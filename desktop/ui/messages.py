@@ -67,7 +67,7 @@ def describe_labelled(folders: Sequence[Path], photos: Sequence[PhotoSource]) ->
     return f"Labelled by sub-folder in {names}: {counts}. Accuracy is shown below the table."
 
 
-def describe_run(classified: int, failed_names: list[str], cancelled: int, skipped: int = 0) -> str:
+def describe_run(classified: int, failed_names: list[str], cancelled: int) -> str:
     """Sum up a run of several photos. A run of one photo gets an empty string, so its own message stays."""
     if classified + len(failed_names) + cancelled <= 1:
         return ""
@@ -81,6 +81,4 @@ def describe_run(classified: int, failed_names: list[str], cancelled: int, skipp
         sentences.append(f"Cannot classify {named}. The table shows why.")
     if cancelled:
         sentences.append(f"Cancelled {count(cancelled, 'photo')}.")
-    if skipped:
-        sentences.append(describe_skipped(skipped))
     return " ".join(sentences)

@@ -44,7 +44,7 @@ class RunSummary:
     classified: int = 0
     failed_names: list[str] = field(default_factory=list)
     cancelled: int = 0
-    skipped: int = 0  # files left out when they were added because they are not images
+    notes: list[str] = field(default_factory=list)  # what was left out when photos were added, repeated at the end
 
 
 # Slots: one entry per photo, and a batch can hold tens of thousands.
@@ -424,10 +424,10 @@ class PhotoQueue(QObject):
         if task is not None:
             self._finished_tasks[type(task)] = task
 
-    def note_skipped(self, count: int) -> None:
-        """Count files left out of the running batch, so its summary can report them."""
-        if self._pending:
-            self._run.skipped += count
+    def add_note(self, text: str) -> None:
+        """Keep a sentence about the running batch, such as the files it left out, for its final summary."""
+        if self._pending and text:
+            self._run.notes.append(text)
 
     def _finish_jobs(self, count: int) -> None:
         if count == 0:
