@@ -43,9 +43,9 @@ from test_app_support import (  # noqa: E402, F401 - fixtures are found by name
 
 from desktop.__main__ import WINDOW_SIZE, main  # noqa: E402
 from desktop.core.classifier import Classifier  # noqa: E402
-from desktop.ui.messages import result_line  # noqa: E402
 from desktop.ui import photo_queue  # noqa: E402
 from desktop.ui.main_window import MainWindow  # noqa: E402
+from desktop.ui.messages import result_line  # noqa: E402
 from desktop.ui.photo_queue import PhotoStatus  # noqa: E402
 from desktop.ui.results_model import CONFIDENCE_COLUMN, LABEL_COLUMN  # noqa: E402
 
@@ -177,7 +177,9 @@ def test_missing_file_named_in_row(qtbot, window, tmp_path):
     wait_until_idle(qtbot, window)
 
     assert row_names(window) == ["moved-away.jpg"]
-    assert column_texts(window, LABEL_COLUMN) == ["file not found; check the path, or whether the file was moved or deleted"]
+    assert column_texts(window, LABEL_COLUMN) == [
+        "file not found; check the path, or whether the file was moved or deleted"
+    ]
     assert "moved-away.jpg" in window.statusBar().currentMessage()
 
 

@@ -196,9 +196,7 @@ class MainWindow(QMainWindow):
 
         job_ids, message = self._add_paths(local_paths) if local_paths else ([], "")
         if remote_urls:
-            rejection = messages.remote_rejection(remote_urls)
-            self.queue.add_note(rejection)
-            message = f"{message} {rejection}".strip()
+            message = f"{message} {self._reject_remote(remote_urls)}".strip()
         self.statusBar().showMessage(message)
         return job_ids
 
@@ -223,9 +221,7 @@ class MainWindow(QMainWindow):
         if local_paths:
             job_ids, message = self._add_paths(local_paths)
             if remote_urls:
-                rejection = messages.remote_rejection(remote_urls)
-                self.queue.add_note(rejection)
-                message = f"{message} {rejection}"
+                message = f"{message} {self._reject_remote(remote_urls)}"
         elif mime.hasImage():
             # A browser may send the image itself along with its web address.
             # The pixels are already here, so they are classified and the
@@ -261,6 +257,12 @@ class MainWindow(QMainWindow):
             "Nothing to paste: the clipboard holds no image, no files and no paths of files on this computer."
         )
         return []
+
+    def _reject_remote(self, urls: list[str]) -> str:
+        """Build the rejection of web addresses given beside local photos, and keep it for the batch's summary."""
+        rejection = messages.remote_rejection(urls)
+        self.queue.add_note(rejection)
+        return rejection
 
     def _add_paths(self, paths: list[Path]) -> tuple[list[int], str]:
         # NOTE: folders are walked on the GUI thread. Listing 2,500 local

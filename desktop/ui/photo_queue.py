@@ -44,7 +44,7 @@ class RunSummary:
     classified: int = 0
     failed_names: list[str] = field(default_factory=list)
     cancelled: int = 0
-    notes: list[str] = field(default_factory=list)  # what was left out when photos were added, repeated at the end
+    notes: list[str] = field(default_factory=list)  # sentences on what adding left out, repeated in the summary
 
 
 # Slots: one entry per photo, and a batch can hold tens of thousands.
