@@ -1,5 +1,5 @@
 """Training on real photos: data hygiene, hold-out split, three classes,
-resume after an interruption, reproducibility."""
+mixup, resume after an interruption, reproducibility."""
 
 from __future__ import annotations
 
@@ -116,7 +116,11 @@ def test_three_classes_train_export_classify(data_dir, tmp_path):
         for path in sorted((data_dir / split / "dog").glob("*.jpg"))[20:20 + count]:
             Image.open(path).convert("L").save(root / split / "gray" / path.name)
 
-    assert _train(root, tmp_path / "run") == 0
+    # With mixup, which blends the one-hot targets of a softmax model.
+    assert _train(root, tmp_path / "run", "--mixup", "0.4") == 0
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["mixup"] == 0.4
+    accuracy = json.loads((tmp_path / "run" / "history.json").read_text())["history"]["accuracy"][0]
+    assert 0.0 <= accuracy <= 1.0
     output = export_run(tmp_path / "run", tmp_path / "three.onnx")
     classifier = Classifier.load(output)
     assert classifier.labels == ["cat", "dog", "gray"]
@@ -188,3 +192,48 @@ def test_compact_exports_at_larger_size(data_dir, tmp_path, tiny_run):
     with pytest.raises(ExportError, match="--image-size 64"):
         export_run(tiny_run, tmp_path / "tutorial.onnx", image_size=80)
     assert not (tmp_path / "tutorial.onnx").exists()
+
+
+def test_mixup_blends_photos_of_one_batch(data_dir, tmp_path):
+    """Each mixed photo is a blend of two photos of its batch, weighted as its target says."""
+    from training.fit import make_dataset
+
+    root = copy_photos(data_dir, tmp_path / "data", per_class=6)
+    decoded = load_split(root, ["cat", "dog"], (32, 32), cache_dir=None)
+    plain = decoded.images.astype(np.float32)
+
+    def batches(seed):
+        dataset = make_dataset(decoded, batch_size=len(decoded), shuffle=False, seed=seed, mixup=0.4)
+        return [(images.numpy(), targets.numpy()[:, 0]) for images, targets in dataset]
+
+    (images, targets), = batches(5)
+    (again, _), = batches(5)
+    assert np.array_equal(images, again)
+    assert np.all((targets >= 0) & (targets <= 1))
+    blended = 0
+    for index, (image, target) in enumerate(zip(images, targets)):
+        label = decoded.targets[index]
+        weight = target if label == 1 else 1 - target  # this photo's share
+        if weight > 0.999:
+            continue  # a partner of the same label leaves the target as it was
+        others = plain[decoded.targets != label]
+        residual = min(np.abs(weight * plain[index] + (1 - weight) * other - image).max() for other in others)
+        assert residual < 0.5, index
+        blended += 1
+    assert blended >= 2
+
+
+def test_dominant_label_accuracy():
+    from training.architectures import dominant_label_accuracy
+
+    truth = np.array([[0.9], [0.1], [0.6], [0.0]], dtype=np.float32)
+    predicted = np.array([[0.8], [0.3], [0.2], [0.7]], dtype=np.float32)
+    assert np.asarray(dominant_label_accuracy(truth, predicted)).ravel().tolist() == [1.0, 1.0, 0.0, 0.0]
+
+
+def test_negative_mixup_refused(capsys):
+    from training.train import parse_args
+
+    with pytest.raises(SystemExit):
+        parse_args(["--data", "x", "--mixup", "-0.1"])
+    assert "--mixup must be 0 or more" in capsys.readouterr().err

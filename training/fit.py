@@ -46,6 +46,7 @@ class RunSettings:
     command: str
     machine: str
     patience: int = 0
+    mixup: float = 0.0
 
     @classmethod
     def read(cls, run_dir: Path) -> "RunSettings":
@@ -84,17 +85,32 @@ def load_data(settings: RunSettings) -> tuple[DecodedSet, DecodedSet]:
     return train_set, validation_set
 
 
-def make_dataset(decoded: DecodedSet, batch_size: int, shuffle: bool, seed: int):
-    """Build a tf.data pipeline of (float32 images 0-255, targets) batches."""
+def make_dataset(decoded: DecodedSet, batch_size: int, shuffle: bool, seed: int, mixup: float = 0.0):
+    """Build a tf.data pipeline of (float32 images 0-255, targets) batches.
+
+    Targets are a column of 0/1 floats for two classes and one-hot rows for
+    more. With `mixup` above 0, each photo of a batch is blended with another
+    photo of the same batch, and their targets alike, in proportions drawn
+    from Beta(mixup, mixup) (Zhang et al., 2018, "mixup: Beyond Empirical
+    Risk Minimization").
+    """
     import tensorflow as tf
 
     targets = decoded.targets
     if len(decoded.labels) == 2:
         targets = targets.astype(np.float32)[:, np.newaxis]
+    else:
+        targets = np.eye(len(decoded.labels), dtype=np.float32)[targets]
     dataset = tf.data.Dataset.from_tensor_slices((decoded.images, targets))
     if shuffle:
         dataset = dataset.shuffle(len(decoded), seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(batch_size).map(lambda images, labels: (tf.cast(images, tf.float32), labels))
+    if mixup > 0:
+        # One random seed per batch, different in every epoch, the same in every run.
+        seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
+        dataset = tf.data.Dataset.zip(dataset, seeds).map(
+            lambda batch, pair: _mix_batch(*batch, pair, mixup)
+        )
     # With AUTOTUNE for the map and the prefetch (tensorflow 2.21), deleting
     # each epoch's iterator blocked on tf.data's background threads. About
     # half of the compact preset's epochs then sat idle for 16 s after their
@@ -102,6 +118,24 @@ def make_dataset(decoded: DecodedSet, batch_size: int, shuffle: bool, seed: int)
     options = tf.data.Options()
     options.autotune.enabled = False
     return dataset.prefetch(2).with_options(options)
+
+
+def _mix_batch(images, labels, seed, concentration: float):
+    """Blend each photo and target of a batch with a partner from the same batch."""
+    import tensorflow as tf
+
+    shuffle_seed, first_seed, second_seed = tf.unstack(tf.random.split(seed, 3))
+    count = tf.shape(images)[0]
+    partner = tf.random.experimental.stateless_shuffle(tf.range(count), seed=shuffle_seed)
+    # Beta(a, a) as the ratio of two Gamma(a) draws.
+    first = tf.random.stateless_gamma([count], seed=first_seed, alpha=concentration)
+    second = tf.random.stateless_gamma([count], seed=second_seed, alpha=concentration)
+    weight = first / (first + second)
+    image_weight = tf.reshape(weight, [-1, 1, 1, 1])
+    label_weight = tf.reshape(weight, [-1, 1])
+    images = image_weight * images + (1.0 - image_weight) * tf.gather(images, partner)
+    labels = label_weight * labels + (1.0 - label_weight) * tf.gather(labels, partner)
+    return images, labels
 
 
 def _epoch_timer():
@@ -172,7 +206,7 @@ def train(settings: RunSettings, resume: bool = False) -> Path:
 
     started = time.perf_counter()
     model.fit(
-        make_dataset(train_set, settings.batch_size, shuffle=True, seed=settings.seed),
+        make_dataset(train_set, settings.batch_size, shuffle=True, seed=settings.seed, mixup=settings.mixup),
         validation_data=make_dataset(validation_set, settings.batch_size, shuffle=False, seed=settings.seed),
         epochs=settings.epochs,
         callbacks=callbacks,

@@ -56,13 +56,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="stop after this many epochs without a lower validation loss and keep the best weights; "
         "0 trains every epoch (default: the preset's recipe)",
     )
+    parser.add_argument(
+        "--mixup", type=float,
+        help="blend pairs of training photos and their labels in proportions drawn from Beta(A, A); "
+        "0 turns it off (default: the preset's recipe)",
+    )
     parser.add_argument("--output", type=Path, help="run folder to create (default: a new folder under runs/)")
     parser.add_argument("--resume", type=Path, metavar="RUN_DIR", help="continue an interrupted run from its last finished epoch")
     parser.add_argument("--no-cache", action="store_true", help="decode every photo again instead of reading the decoded-photo cache")
     args = parser.parse_args(argv)
 
     recipe = RECIPES[args.architecture]
-    for option in ("epochs", "image_size", "batch_size", "patience"):
+    for option in ("epochs", "image_size", "batch_size", "patience", "mixup"):
         if getattr(args, option) is None:
             setattr(args, option, getattr(recipe, option))
 
@@ -74,6 +79,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error(f"--image-size must be between 32 and 1024 pixels, got {args.image_size}")
     if args.patience < 0:
         parser.error(f"--patience must be 0 or more, got {args.patience}")
+    if args.mixup < 0:
+        parser.error(f"--mixup must be 0 or more, got {args.mixup}")
     if args.batch_size < 1:
         parser.error(f"--batch-size must be at least 1, got {args.batch_size}")
     if not 0.0 < args.validation_split < 1.0:
@@ -138,6 +145,7 @@ def _settings_from_args(args: argparse.Namespace, argv: list[str] | None):
         command=command,
         machine=machine_description(),
         patience=args.patience,
+        mixup=args.mixup,
     )
 
 
