@@ -10,7 +10,7 @@ import pytest
 from conftest import copy_photos
 from desktop.core.classifier import Classifier
 from desktop.core.metrics import classification_summary, confusion_matrix
-from training.evaluate import main
+from training.evaluate import evaluate_folder, main
 
 
 def test_confusion_matrix_counts():
@@ -70,3 +70,26 @@ def test_training_without_extra_explains(monkeypatch, capsys):
     error = capsys.readouterr().err
     assert "missing package(s): keras" in error
     assert "pip install -e '.[train]'" in error
+
+
+def test_holdout_matches_training_split(data_dir, tmp_path, capsys):
+    """`--holdout` picks the same photos as training's split, skipping the same broken file."""
+    from desktop import DEFAULT_MODEL_PATH
+    from training.data import load_split, split_holdout
+
+    root = copy_photos(data_dir, tmp_path / "photos", per_class=10)
+    (root / "cat" / "aaa-empty.jpg").write_bytes(b"")
+    _, held_out = split_holdout(load_split(root, ["cat", "dog"], (32, 32), cache_dir=None), 0.3, 21)
+
+    assert main(["--data", str(root), "--model", str(DEFAULT_MODEL_PATH), "--holdout", "0.3", "--seed", "21", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["n_images"] == len(held_out) == 6
+    assert result["holdout"] == {"fraction": 0.3, "seed": 21}
+    assert [s["path"].rsplit("/", 1)[1] for s in result["skipped"]] == ["aaa-empty.jpg"]
+
+    summary, _, paths, _, _ = evaluate_folder(Classifier.load(DEFAULT_MODEL_PATH), root, holdout=(0.3, 21))
+    assert sorted(paths) == sorted(held_out.paths)
+    assert summary["accuracy"] == result["accuracy"]
+
+    assert main(["--data", str(root), "--holdout", "1.5"]) == 2
+    assert "--holdout must be between 0 and 1, got 1.5" in capsys.readouterr().err

@@ -158,15 +158,27 @@ def load_split(
     return decoded
 
 
+def holdout_mask(targets: np.ndarray, fraction: float, seed: int) -> np.ndarray:
+    """Mark a stratified `fraction` of each class, drawn with `seed`, as held out.
+
+    Training (`split_holdout`) and `training.evaluate --holdout` both call
+    this on the photos that decode, in folder order, so they agree on the
+    held-out photos.
+    """
+    targets = np.asarray(targets)
+    rng = np.random.default_rng(seed)
+    held_out = np.zeros(len(targets), dtype=bool)
+    for target in np.unique(targets):
+        members = np.flatnonzero(targets == target)
+        n_holdout = max(1, round(len(members) * fraction)) if len(members) > 1 else 0
+        held_out[rng.choice(members, size=n_holdout, replace=False)] = True
+    return held_out
+
+
 def split_holdout(decoded: DecodedSet, fraction: float, seed: int) -> tuple[DecodedSet, DecodedSet]:
     """Split off a stratified `fraction` of each class as a validation set."""
-    rng = np.random.default_rng(seed)
-    holdout = np.zeros(len(decoded), dtype=bool)
-    for target in np.unique(decoded.targets):
-        members = np.flatnonzero(decoded.targets == target)
-        n_holdout = max(1, round(len(members) * fraction)) if len(members) > 1 else 0
-        holdout[rng.choice(members, size=n_holdout, replace=False)] = True
-    return _subset(decoded, ~holdout), _subset(decoded, holdout)
+    held_out = holdout_mask(decoded.targets, fraction, seed)
+    return _subset(decoded, ~held_out), _subset(decoded, held_out)
 
 
 def class_balance_message(decoded: DecodedSet) -> str | None:

@@ -1,10 +1,13 @@
 """Evaluate an exported model on a folder of labelled photos.
 
-    python -m training.evaluate --data DIR [--model PATH] [--json] [--report DIR]
+    python -m training.evaluate --data DIR [--model PATH] [--holdout FRACTION [--seed S]]
+                                [--json] [--report DIR]
 
 DIR contains one sub-folder per class, named as the model's labels. Every photo
 goes through the app's loader and the ONNX model, exactly as in the app.
-Files that cannot be decoded are listed and not counted. No TensorFlow here.
+Files that cannot be decoded are listed and not counted. With `--holdout`,
+only the photos that `training.train --data DIR --validation-split FRACTION
+--seed S` held out of training are counted. No TensorFlow here.
 """
 
 from __future__ import annotations
@@ -22,12 +25,18 @@ from desktop.core.datasets import list_labelled_files
 from desktop.core.images import ImageLoadError, load_image
 from desktop.core.metrics import classification_summary, format_summary
 from training import missing_packages
+from training.data import holdout_mask
 
 BATCH_SIZE = 64
 
 
-def evaluate_folder(classifier: Classifier, data_dir: Path) -> tuple[dict, np.ndarray, list[str], list[int], list[tuple[str, str]]]:
+def evaluate_folder(
+    classifier: Classifier, data_dir: Path, holdout: tuple[float, int] | None = None
+) -> tuple[dict, np.ndarray, list[str], list[int], list[tuple[str, str]]]:
     """Classify every photo under `data_dir/<label>/`.
+
+    `holdout` (fraction, seed) keeps only the photos a training run on
+    `data_dir` with that validation split and seed held out.
 
     Returns:
         (summary, probabilities (n, n_classes), paths, targets, skipped), where
@@ -68,6 +77,11 @@ def evaluate_folder(classifier: Classifier, data_dir: Path) -> tuple[dict, np.nd
     flush()
 
     probabilities = np.asarray(probabilities).reshape(-1, len(classifier.labels))
+    if holdout is not None:
+        keep = holdout_mask(targets, *holdout)
+        probabilities = probabilities[keep]
+        paths = [path for path, kept in zip(paths, keep) if kept]
+        targets = [target for target, kept in zip(targets, keep) if kept]
     summary = classification_summary(targets, np.argmax(probabilities, axis=1), classifier.labels)
     return summary, probabilities, paths, targets, skipped
 
@@ -76,12 +90,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training.evaluate", description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, required=True, help="folder with one sub-folder of photos per class")
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL_PATH, help=f"ONNX model (default: {DEFAULT_MODEL_PATH})")
+    parser.add_argument(
+        "--holdout", type=float, metavar="FRACTION",
+        help="count only the photos a training run on DIR held out with this --validation-split",
+    )
+    parser.add_argument("--seed", type=int, default=1337, help="the training run's --seed, with --holdout (default: 1337)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     parser.add_argument("--report", type=Path, metavar="DIR", help="also write a report (Markdown and plots) into DIR")
     args = parser.parse_args(argv)
 
     if not args.data.is_dir():
         print(f"error: data folder not found: {args.data}", file=sys.stderr)
+        return 2
+    if args.holdout is not None and not 0.0 < args.holdout < 1.0:
+        print(f"error: --holdout must be between 0 and 1, got {args.holdout}", file=sys.stderr)
         return 2
     if args.report is not None:
         problem = missing_packages(("matplotlib",))
@@ -90,20 +112,26 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     try:
         classifier = Classifier.load(args.model)
-        summary, probabilities, paths, targets, skipped = evaluate_folder(classifier, args.data)
+        summary, probabilities, paths, targets, skipped = evaluate_folder(
+            classifier, args.data, None if args.holdout is None else (args.holdout, args.seed)
+        )
     except (ModelLoadError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 
     summary["model"] = str(args.model)
+    if args.holdout is not None:
+        summary["holdout"] = {"fraction": args.holdout, "seed": args.seed}
     summary["skipped"] = [{"path": path, "reason": reason} for path, reason in skipped]
     if args.report is not None:
         from training.report import write_report
 
+        details = {"model": str(args.model), "data": str(args.data), "skipped files": str(len(skipped))}
+        if args.holdout is not None:
+            details["photos"] = f"the {args.holdout:g} held out with seed {args.seed}"
         write_report(
             args.report, classifier.labels, targets, probabilities, paths,
-            f"Evaluation of {args.model.name} on {args.data}",
-            {"model": str(args.model), "data": str(args.data), "skipped files": str(len(skipped))},
+            f"Evaluation of {args.model.name} on {args.data}", details,
         )
 
     if args.json:
