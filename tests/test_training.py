@@ -195,7 +195,7 @@ def test_compact_exports_at_larger_size(data_dir, tmp_path, tiny_run):
 
 
 def test_mixup_blends_photos_of_one_batch(data_dir, tmp_path):
-    """Each mixed photo is a blend of two photos of its batch, weighted as its target says."""
+    """Each mixed photo is a blend of two photos of its batch, weighted as its target gives."""
     from training.fit import make_dataset
 
     root = copy_photos(data_dir, tmp_path / "data", per_class=6)

@@ -65,10 +65,10 @@ def build_tutorial(input_size: tuple[int, int], n_classes: int, seed: int | None
 
 @keras.saving.register_keras_serializable(package="training")
 def dominant_label_accuracy(y_true, y_pred):
-    """Binary accuracy against the label that dominates each target.
+    """Compute binary accuracy against the label that dominates each target.
 
-    Mixup blends targets (0.9 is mostly the second class); Keras' own binary
-    accuracy counts any target other than exactly 0 or 1 as a miss.
+    Mixup blends targets, so 0.9 is mostly the second class. Keras' own
+    binary accuracy counts any target other than exactly 0 or 1 as a miss.
     """
     return keras.metrics.binary_accuracy(keras.ops.round(y_true), y_pred)
 

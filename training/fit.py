@@ -91,8 +91,7 @@ def make_dataset(decoded: DecodedSet, batch_size: int, shuffle: bool, seed: int,
     Targets are a column of 0/1 floats for two classes and one-hot rows for
     more. With `mixup` above 0, each photo of a batch is blended with another
     photo of the same batch, and their targets alike, in proportions drawn
-    from Beta(mixup, mixup) (Zhang et al., 2018, "mixup: Beyond Empirical
-    Risk Minimization").
+    from Beta(mixup, mixup).
     """
     import tensorflow as tf
 
