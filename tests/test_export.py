@@ -109,6 +109,28 @@ def test_failed_parity_keeps_previous_model(tiny_run, tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["classifier.onnx"]
 
 
+def test_diverged_model_not_exported(tiny_run, tmp_path):
+    """A run whose weights became NaN stops export, although NaN differences pass any tolerance."""
+    import shutil
+
+    import keras
+
+    from training import export
+
+    run_dir = tmp_path / "run"
+    shutil.copytree(tiny_run, run_dir)
+    model = keras.saving.load_model(run_dir / "model.keras", compile=False)
+    kernel, bias = model.get_layer("predictions").get_weights()
+    model.get_layer("predictions").set_weights([np.full_like(kernel, np.nan), bias])
+    model.save(run_dir / "model.keras")
+
+    output = tmp_path / "classifier.onnx"
+    output.write_bytes(b"previous model")
+    with pytest.raises(export.ExportError, match="probabilities output is not finite"):
+        export.export_run(run_dir, output)
+    assert output.read_bytes() == b"previous model"
+
+
 def test_lambda_model_rejected(tmp_path):
     import keras
 

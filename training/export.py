@@ -208,7 +208,8 @@ def check_parity(proto, forward, photos: np.ndarray, tolerance: float | None = N
 
     Raises:
         ExportError: the difference exceeds `tolerance` (default
-            `PARITY_TOLERANCE`), or the graph does not run.
+            `PARITY_TOLERANCE`), an output is NaN or infinite, or the
+            graph does not run.
     """
     import onnx
     import onnxruntime as ort
@@ -223,6 +224,13 @@ def check_parity(proto, forward, photos: np.ndarray, tolerance: float | None = N
         raise ExportError(f"the converted graph does not run in ONNX Runtime: {error}") from None
 
     keras_outputs = [np.asarray(o) for o in forward(photos.astype(np.float32))]
+    # A NaN difference compares as within any tolerance, so check for it first.
+    for name, ours, theirs in zip((o.name for o in session.get_outputs()), onnx_outputs, keras_outputs):
+        if not (np.all(np.isfinite(ours)) and np.all(np.isfinite(theirs))):
+            raise ExportError(
+                f"the model's {name} output is not finite (NaN or infinity) on real photos, so training "
+                "diverged; train the run again, for example with other options; model not written"
+            )
     worst = 0.0
     for name, ours, theirs in zip((o.name for o in session.get_outputs()), onnx_outputs, keras_outputs):
         difference = float(np.max(np.abs(ours - theirs)))
