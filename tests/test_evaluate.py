@@ -82,7 +82,10 @@ def test_holdout_matches_training_split(data_dir, tmp_path, capsys):
     _, held_out = split_holdout(load_split(root, ["cat", "dog"], (32, 32), cache_dir=None), 0.3, 21)
 
     assert main(["--data", str(root), "--model", str(DEFAULT_MODEL_PATH), "--holdout", "0.3", "--seed", "21", "--json"]) == 0
-    result = json.loads(capsys.readouterr().out)
+    captured = capsys.readouterr()
+    result = json.loads(captured.out)
+    # The shipped model trained on all of train/ and records no held-out photos.
+    assert "records no photos held out of its training" in captured.err
     assert result["n_images"] == len(held_out) == 6
     assert result["holdout"] == {"fraction": 0.3, "seed": 21}
     assert [s["path"].rsplit("/", 1)[1] for s in result["skipped"]] == ["aaa-empty.jpg"]
@@ -92,4 +95,6 @@ def test_holdout_matches_training_split(data_dir, tmp_path, capsys):
     assert summary["accuracy"] == result["accuracy"]
 
     assert main(["--data", str(root), "--holdout", "1.5"]) == 2
-    assert "--holdout must be between 0 and 1, got 1.5" in capsys.readouterr().err
+    assert "--holdout must be above 0 and below 1, got 1.5" in capsys.readouterr().err
+    assert main(["--data", str(root), "--seed", "21"]) == 2
+    assert "needs --holdout" in capsys.readouterr().err

@@ -79,12 +79,25 @@ def test_single_class_stops(data_dir, tmp_path, capsys):
     assert "needs at least two" in capsys.readouterr().err
 
 
-def test_holdout_without_validation_folder(data_dir, tmp_path):
+def test_holdout_without_validation_folder(data_dir, tmp_path, capsys):
+    from training.evaluate import main as evaluate
+    from training.export import export_run
+
     root = copy_photos(data_dir, tmp_path / "data", per_class=10)
     assert find_splits(root) == (root, None)
     assert _train(root, tmp_path / "run", "--validation-split", "0.2") == 0
     report = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert report["n_images"] == 4  # 2 of each class held out
+
+    # The exported model records its held-out photos, which evaluate --holdout checks.
+    model = export_run(tmp_path / "run", tmp_path / "model.onnx")
+    capsys.readouterr()
+    assert evaluate(["--data", str(root), "--model", str(model), "--holdout", "0.2", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["n_images"] == 4
+    assert "warning" not in captured.err
+    assert evaluate(["--data", str(root), "--model", str(model), "--holdout", "0.2", "--seed", "5"]) == 0
+    assert "may be training photos" in capsys.readouterr().err
 
 
 def test_decode_cache_reused(data_dir, tmp_path):
@@ -231,9 +244,10 @@ def test_dominant_label_accuracy():
     assert np.asarray(dominant_label_accuracy(truth, predicted)).ravel().tolist() == [1.0, 1.0, 0.0, 0.0]
 
 
-def test_negative_mixup_refused(capsys):
+@pytest.mark.parametrize("value", ["-0.1", "nan", "inf"])
+def test_invalid_mixup_refused(value, capsys):
     from training.train import parse_args
 
     with pytest.raises(SystemExit):
-        parse_args(["--data", "x", "--mixup", "-0.1"])
-    assert "--mixup must be 0 or more" in capsys.readouterr().err
+        parse_args(["--data", "x", "--mixup", value])
+    assert "--mixup must be a finite number, 0 or more" in capsys.readouterr().err

@@ -181,6 +181,18 @@ class Recipe:
     mixup: float = 0.0
 
 
+def describe_recipe(recipe: Recipe) -> str:
+    """Summarise a recipe in words, for help texts."""
+    parts = [f"{recipe.image_size} px", f"{recipe.epochs} epochs", f"batch {recipe.batch_size}"]
+    if recipe.patience:
+        parts.append(f"patience {recipe.patience}")
+    if recipe.export_scale != 1.0:
+        parts.append(f"exported at {recipe.export_scale:g} times the size")
+    if recipe.mixup:
+        parts.append(f"mixup {recipe.mixup:g}")
+    return ", ".join(parts)
+
+
 RECIPES = {
     # The tutorial's own setting: 150x150 input, batches of 16, RMSprop, light augmentation.
     "tutorial": Recipe(image_size=150, epochs=60, batch_size=16),

@@ -24,6 +24,9 @@ from desktop.core.images import ImageLoadError, load_image
 
 logger = logging.getLogger(__name__)
 
+# The seed of training runs, and of their held-out photos, unless --seed sets another.
+DEFAULT_SEED = 1337
+
 # Bump when the loader's output for the same file changes, to invalidate caches.
 LOADER_VERSION = 1
 

@@ -20,12 +20,13 @@ from pathlib import Path
 import numpy as np
 
 from desktop import DEFAULT_MODEL_PATH
+from desktop.core import model_format as fmt
 from desktop.core.classifier import Classifier, ModelLoadError
 from desktop.core.datasets import list_labelled_files
 from desktop.core.images import ImageLoadError, load_image
 from desktop.core.metrics import classification_summary, format_summary
 from training import missing_packages
-from training.data import holdout_mask
+from training.data import DEFAULT_SEED, holdout_mask
 
 BATCH_SIZE = 64
 
@@ -88,13 +89,13 @@ def evaluate_folder(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training.evaluate", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, required=True, help="folder with one sub-folder of photos per class")
+    parser.add_argument("--data", type=Path, required=True, metavar="DIR", help="folder with one sub-folder of photos per class")
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL_PATH, help=f"ONNX model (default: {DEFAULT_MODEL_PATH})")
     parser.add_argument(
         "--holdout", type=float, metavar="FRACTION",
         help="count only the photos a training run on DIR held out with this --validation-split",
     )
-    parser.add_argument("--seed", type=int, default=1337, help="the training run's --seed, with --holdout (default: 1337)")
+    parser.add_argument("--seed", type=int, help=f"the training run's --seed; only with --holdout (default: {DEFAULT_SEED})")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     parser.add_argument("--report", type=Path, metavar="DIR", help="also write a report (Markdown and plots) into DIR")
     args = parser.parse_args(argv)
@@ -103,8 +104,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: data folder not found: {args.data}", file=sys.stderr)
         return 2
     if args.holdout is not None and not 0.0 < args.holdout < 1.0:
-        print(f"error: --holdout must be between 0 and 1, got {args.holdout}", file=sys.stderr)
+        print(f"error: --holdout must be above 0 and below 1, got {args.holdout}", file=sys.stderr)
         return 2
+    if args.seed is not None and args.holdout is None:
+        print("error: --seed selects held-out photos, so it needs --holdout FRACTION", file=sys.stderr)
+        return 2
+    if args.holdout is not None and args.seed is None:
+        args.seed = DEFAULT_SEED
     if args.report is not None:
         problem = missing_packages(("matplotlib",))
         if problem:
@@ -122,6 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     summary["model"] = str(args.model)
     if args.holdout is not None:
         summary["holdout"] = {"fraction": args.holdout, "seed": args.seed}
+        warning = _holdout_warning(classifier, args.data, args.holdout, args.seed)
+        if warning:
+            print(f"warning: {warning}", file=sys.stderr)
     summary["skipped"] = [{"path": path, "reason": reason} for path, reason in skipped]
     if args.report is not None:
         from training.report import write_report
@@ -137,12 +146,33 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
+        if args.holdout is not None:
+            print(f"photos held out of {args.data} (fraction {args.holdout:g}, seed {args.seed})")
         print(format_summary(summary))
         if skipped:
             print(f"\nskipped {len(skipped)} unreadable file(s):")
             for path, reason in skipped:
                 print(f"  {path}: {reason}")
     return 0
+
+
+def _holdout_warning(classifier: Classifier, data_dir: Path, fraction: float, seed: int) -> str | None:
+    """Build a warning when the model does not record holding out these photos from training."""
+    try:
+        held_out = json.loads(classifier.metadata.get(fmt.META_TRAINING, "{}")).get("held_out")
+    except (ValueError, AttributeError):
+        held_out = None
+    expected = {"data": str(data_dir.resolve()), "fraction": fraction, "seed": seed}
+    if held_out == expected:
+        return None
+    if held_out is None:
+        recorded = "the model records no photos held out of its training"
+    else:
+        recorded = (
+            f"the model held out a fraction {held_out.get('fraction')} of {held_out.get('data')} "
+            f"with seed {held_out.get('seed')}"
+        )
+    return f"{recorded}, so some of these photos may be training photos and the accuracy too high"
 
 
 if __name__ == "__main__":

@@ -412,9 +412,14 @@ def report_folder(model_path: Path) -> Path:
 
 
 def _training_info(run_dir: Path, settings, summary_file: str) -> dict:
+    from training.data import find_splits
     from training.fit import HISTORY_FILE
 
     info = {"architecture": settings.architecture, "seed": settings.seed, "command": settings.command, "run": run_dir.name}
+    train_dir, validation_dir = find_splits(settings.data)
+    if validation_dir is None:
+        # Lets `training.evaluate --holdout` check that it scores photos this model never trained on.
+        info["held_out"] = {"data": str(train_dir.resolve()), "fraction": settings.validation_split, "seed": settings.seed}
     history_path = run_dir / HISTORY_FILE
     if history_path.is_file():
         record = json.loads(history_path.read_text())

@@ -188,6 +188,8 @@ def train(settings: RunSettings, resume: bool = False) -> Path:
         steps_per_epoch=steps, epochs=settings.epochs,
     )
     model.summary(print_fn=logger.info)
+    if settings.mixup > 0:
+        logger.info("Mixup: blending pairs of training photos in proportions drawn from Beta(%g, %g)", settings.mixup, settings.mixup)
 
     callbacks = [
         _epoch_timer(),

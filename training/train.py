@@ -1,7 +1,7 @@
 """Train a CNN on a folder-per-class photo set.
 
     python -m training.train --data DIR [--epochs N] [--image-size PX] [--seed S]
-                             [--architecture NAME] [--output RUN_DIR] [--resume RUN_DIR]
+                             [--architecture NAME] [--mixup A] [--output RUN_DIR] [--resume RUN_DIR]
 
 DIR contains `train/<label>/` and `validation/<label>/`. Without `validation/`,
 a stratified part of `train/` is held out. DIR may also be a single folder of
@@ -12,6 +12,7 @@ the class labels, the history, the run's settings and a report.
 from __future__ import annotations
 
 import argparse
+import math
 import logging
 import shlex
 import sys
@@ -28,21 +29,25 @@ logger = logging.getLogger("training")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    from training.architectures import ARCHITECTURES, DEFAULT_ARCHITECTURE, RECIPES
+    from training.architectures import ARCHITECTURES, DEFAULT_ARCHITECTURE, RECIPES, describe_recipe
+    from training.data import DEFAULT_SEED
 
     parser = argparse.ArgumentParser(
         prog="python -m training.train",
         description=__doc__.split("\n\n")[0],
-        epilog="Recipes: " + "; ".join(f"{name}: {recipe}" for name, recipe in RECIPES.items()),
+        epilog="Recipes: " + "; ".join(f"{name}: {describe_recipe(recipe)}" for name, recipe in RECIPES.items()),
     )
     parser.add_argument(
-        "--data", type=Path,
+        "--data", type=Path, metavar="DIR",
         help="folder with train/<label>/ (and validation/<label>/) photos, or one folder of <label>/ sub-folders",
     )
     parser.add_argument("--epochs", type=int, help="maximum number of epochs (default: the preset's recipe)")
     parser.add_argument("--image-size", type=int, help="model input height and width in pixels (default: the preset's recipe)")
-    parser.add_argument("--batch-size", type=int, help="photos per training step (default: the preset's recipe, 32)")
-    parser.add_argument("--seed", type=int, default=1337, help="random seed for weights, shuffling and augmentation (default: 1337)")
+    parser.add_argument("--batch-size", type=int, help="photos per training step (default: the preset's recipe)")
+    parser.add_argument(
+        "--seed", type=int, default=DEFAULT_SEED,
+        help=f"random seed for weights, shuffling and augmentation (default: {DEFAULT_SEED})",
+    )
     parser.add_argument(
         "--architecture", choices=sorted(ARCHITECTURES), default=DEFAULT_ARCHITECTURE,
         help=f"network preset (default: {DEFAULT_ARCHITECTURE})",
@@ -57,7 +62,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "0 trains every epoch (default: the preset's recipe)",
     )
     parser.add_argument(
-        "--mixup", type=float,
+        "--mixup", type=float, metavar="A",
         help="blend pairs of training photos and their labels in proportions drawn from Beta(A, A); "
         "0 turns it off (default: the preset's recipe)",
     )
@@ -79,8 +84,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error(f"--image-size must be between 32 and 1024 pixels, got {args.image_size}")
     if args.patience < 0:
         parser.error(f"--patience must be 0 or more, got {args.patience}")
-    if args.mixup < 0:
-        parser.error(f"--mixup must be 0 or more, got {args.mixup}")
+    if not (math.isfinite(args.mixup) and args.mixup >= 0):
+        parser.error(f"--mixup must be a finite number, 0 or more, got {args.mixup}")
     if args.batch_size < 1:
         parser.error(f"--batch-size must be at least 1, got {args.batch_size}")
     if not 0.0 < args.validation_split < 1.0:
