@@ -245,7 +245,7 @@ def test_dominant_label_accuracy():
 
 
 @pytest.mark.parametrize("value", ["-0.1", "nan", "inf"])
-def test_invalid_mixup_refused(value, capsys):
+def test_invalid_mixup_rejected(value, capsys):
     from training.train import parse_args
 
     with pytest.raises(SystemExit):

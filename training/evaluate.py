@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         "--holdout", type=float, metavar="FRACTION",
         help="count only the photos a training run on DIR held out with this --validation-split",
     )
-    parser.add_argument("--seed", type=int, help=f"the training run's --seed; only with --holdout (default: {DEFAULT_SEED})")
+    parser.add_argument("--seed", type=int, help=f"the training run's --seed, used with --holdout (default: {DEFAULT_SEED})")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     parser.add_argument("--report", type=Path, metavar="DIR", help="also write a report (Markdown and plots) into DIR")
     args = parser.parse_args(argv)

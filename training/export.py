@@ -228,8 +228,8 @@ def check_parity(proto, forward, photos: np.ndarray, tolerance: float | None = N
     for name, ours, theirs in zip((o.name for o in session.get_outputs()), onnx_outputs, keras_outputs):
         if not (np.all(np.isfinite(ours)) and np.all(np.isfinite(theirs))):
             raise ExportError(
-                f"the model's {name} output is not finite (NaN or infinity) on real photos, so training "
-                "diverged; train the run again, for example with other options; model not written"
+                f"the model's {name} output is not finite (NaN or infinity) on real photos because training "
+                "diverged. Train again with other options, for example a smaller --mixup. Model not written"
             )
     worst = 0.0
     for name, ours, theirs in zip((o.name for o in session.get_outputs()), onnx_outputs, keras_outputs):
