@@ -8,14 +8,29 @@ from pathlib import Path
 
 
 def cpu_model() -> str:
-    """Return the CPU model name from /proc/cpuinfo, or Python's guess elsewhere."""
+    """Return the CPU model name from /proc/cpuinfo, or Python's guess elsewhere.
+
+    The CPU family and model numbers follow the name where the system gives
+    them: cloud machines may all read "AMD EPYC" while their generations
+    differ, and a compact training epoch took 23.5 s on one and 12 s on another.
+    """
+    fields = {}
     try:
         for line in Path("/proc/cpuinfo").read_text(errors="replace").splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
+            key, _, value = line.partition(":")
+            key = key.strip()
+            if key in ("model name", "cpu family", "model") and key not in fields:
+                fields[key] = value.strip()
+            if not line.strip() and fields:
+                break  # the first processor's block is enough
     except OSError:
         pass
-    return platform.processor() or platform.machine() or "unknown"
+    name = fields.get("model name")
+    if not name:
+        return platform.processor() or platform.machine() or "unknown"
+    if "cpu family" in fields and "model" in fields:
+        return f"{name} (family {fields['cpu family']}, model {fields['model']})"
+    return name
 
 
 def machine_description() -> str:
