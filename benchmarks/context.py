@@ -154,39 +154,51 @@ class Context:
         return self.classifier.metadata.get(fmt.META_TEST_TIME_FLIP, "false") == "true"
 
     @cached_property
+    def keras_scaled_models(self) -> list:
+        """The Keras model rebuilt at each other size whose probabilities the export averages in."""
+        import json
+
+        from desktop.core import model_format as fmt
+        from training.architectures import resize_input
+
+        sizes = json.loads(self.classifier.metadata.get(fmt.META_TEST_TIME_SIZES, "[]"))
+        return [resize_input(self.keras_model, self.architecture, tuple(size)) for size in sizes]
+
+    @cached_property
     def keras_forward(self):
         """The function that export converted to ONNX, run eagerly on the rebuilt Keras model.
 
-        It returns the probabilities (averaged with the mirror image's when
-        the export did that), every feature map and the attribution maps.
+        It returns the probabilities (averaged over the mirror image and
+        other sizes when the export did that), every feature map and the
+        attribution maps.
         It lacks the novelty output, which needs statistics of the training
         photos that only the run folder has.
         """
         from training.export import build_forward
 
-        forward, _, _ = build_forward(self.keras_model, self.classifier.labels, None, self.test_time_flip)
+        forward, _, _ = build_forward(
+            self.keras_model, self.classifier.labels, None, self.test_time_flip, self.keras_scaled_models
+        )
         return forward
 
     def keras_predict_model(self, feature_maps: bool):
         """Build a Keras model for `Model.predict` with the export's probabilities, and every feature map if asked.
 
-        The probabilities average the photo's and its mirror image's when
-        the export did that, so Keras runs the same convolutions as the
-        ONNX graph.
+        The probabilities average the same test-time views as the export's
+        (mirror image, other sizes), so Keras runs the same convolutions as
+        the ONNX graph.
         """
         import keras
 
         from training.architectures import feature_layer_names
+        from training.export import average_views
 
         model = self.keras_model
         names = feature_layer_names(model)
         view = keras.Model(model.inputs[0], [model.outputs[0]] + [model.get_layer(name).output for name in names])
         images = keras.Input(shape=model.inputs[0].shape[1:], name="image")
         outputs = view(images)
-        probabilities = outputs[0]
-        if self.test_time_flip:
-            mirrored = view(keras.ops.flip(images, axis=2))[0]
-            probabilities = (probabilities + mirrored) / 2.0
+        probabilities = average_views(images, outputs[0], model, self.keras_scaled_models, self.test_time_flip)
         return keras.Model(images, [probabilities] + (list(outputs[1:]) if feature_maps else []))
 
     def model_summary(self) -> dict:

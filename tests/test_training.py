@@ -204,7 +204,52 @@ def test_compact_exports_at_larger_size(data_dir, tmp_path, tiny_run):
 
     with pytest.raises(ExportError, match="--image-size 64"):
         export_run(tiny_run, tmp_path / "tutorial.onnx", image_size=80)
+    with pytest.raises(ExportError, match="no --test-time-sizes"):
+        export_run(tiny_run, tmp_path / "tutorial.onnx", extra_sizes=[48])
     assert not (tmp_path / "tutorial.onnx").exists()
+
+
+def test_test_time_sizes_average_resized_photos(data_dir, tmp_path):
+    """Probabilities of an export with test-time sizes are the mean over the photo at each size, and mirrored."""
+    import keras
+
+    from desktop.core.classifier import Classifier
+    from desktop.core.images import load_image
+    from training.architectures import RECIPES
+    from training.export import export_run, main as export_main
+
+    root = tmp_path / "data"
+    copy_photos(data_dir, root / "train", per_class=8)
+    copy_photos(data_dir, root / "validation", per_class=2, split="validation")
+    run = tmp_path / "run"
+    assert _train(root, run, "--architecture", "compact", "--image-size", "32", "--seed", "5") == 0
+
+    default = Classifier.load(export_run(run, tmp_path / "default.onnx"))
+    expected_sizes = [[round(32 * scale)] * 2 for scale in RECIPES["compact"].test_time_scales if round(32 * scale) != 40]
+    assert json.loads(default.metadata["test_time_sizes"]) == expected_sizes
+
+    averaged = Classifier.load(export_run(run, tmp_path / "averaged.onnx", extra_sizes=[32, 24]))
+    assert json.loads(averaged.metadata["test_time_sizes"]) == [[32, 32], [24, 24]]
+    single = {size: Classifier.load(export_run(run, tmp_path / f"at-{size}.onnx", image_size=size, extra_sizes=[])) for size in (40, 32, 24)}
+    assert json.loads(single[40].metadata["test_time_sizes"]) == []
+
+    photos = np.stack([load_image(path, (40, 40)) for path in sorted((root / "validation").rglob("*.jpg"))])
+    expected = []
+    for size, classifier in single.items():
+        # The graph resizes bilinearly without antialiasing, as Keras' resize does.
+        resized = np.asarray(keras.ops.image.resize(photos.astype(np.float32), (size, size), interpolation="bilinear"))
+        # Each export already averages its photo with the mirror image.
+        expected.append(np.stack([p.probabilities for p in classifier.predict(resized)]))
+    got = np.stack([p.probabilities for p in averaged.predict(photos)])
+    assert np.max(np.abs(got - np.mean(expected, axis=0))) <= 1e-5
+    # The views differ by ten times the tolerance above, so that check tells the average from any one view.
+    assert np.max(np.abs(expected[0] - expected[2])) > 1e-4
+    # Feature maps still come from the photo at the input size.
+    assert averaged.predict(photos[:1], feature_maps=True)[0].feature_maps["block1_act"].shape == (20, 20, 32)
+
+    with pytest.raises(SystemExit):
+        export_main(["--run", str(run), "--test-time-sizes", "8", "--output", str(tmp_path / "bad.onnx")])
+    assert not (tmp_path / "bad.onnx").exists()
 
 
 def test_mixup_blends_photos_of_one_batch(data_dir, tmp_path):

@@ -78,7 +78,33 @@ def load_keras_model(path: Path):
         raise ExportError(f"cannot load {path}: {error}") from None
 
 
-def build_forward(model, labels: list[str], novelty=None, test_time_flip: bool = False):
+def average_views(images, probabilities, model, scaled_models=(), test_time_flip: bool = False):
+    """Average a classifier's probabilities over test-time views of `images`.
+
+    `probabilities` are `model`'s outputs on `images` themselves. The other
+    views: the mirror image when `test_time_flip`, and for each model of
+    `scaled_models` (the same weights at another input size) the photos
+    resized bilinearly to its size, mirrored too when `test_time_flip`.
+    Written in Keras ops, so it runs eagerly, in a `tf.function` and on
+    symbolic Keras tensors alike.
+    """
+    import keras
+
+    views = [probabilities]
+    if test_time_flip:
+        views.append(model(keras.ops.flip(images, axis=2), training=False))
+    for scaled in scaled_models:
+        height, width = scaled.inputs[0].shape[1:3]
+        resized = keras.ops.image.resize(images, (height, width), interpolation="bilinear")
+        views.append(scaled(resized, training=False))
+        if test_time_flip:
+            views.append(scaled(keras.ops.flip(resized, axis=2), training=False))
+    if len(views) == 1:
+        return probabilities
+    return sum(views[1:], views[0]) / float(len(views))
+
+
+def build_forward(model, labels: list[str], novelty=None, test_time_flip: bool = False, scaled_models=()):
     """Build the function the ONNX graph computes, and its output names.
 
     The same function runs eagerly in Keras for the parity check and inside
@@ -86,7 +112,9 @@ def build_forward(model, labels: list[str], novelty=None, test_time_flip: bool =
     thing. Its outputs: probabilities (two-class sigmoid turned into
     [1 - p, p]), each conv block's activations, then the attribution maps
     when the head has a supported shape, then the novelty distance when
-    `novelty` (a fitted `NoveltyModel`) is given.
+    `novelty` (a fitted `NoveltyModel`) is given. The probabilities average
+    the test-time views of `average_views`; the other outputs come from
+    the photo as given.
 
     Raises:
         ExportError: the model does not fit the format (no conv blocks named
@@ -122,10 +150,7 @@ def build_forward(model, labels: list[str], novelty=None, test_time_flip: bool =
 
     def forward(images):
         outputs = view(images, training=False)
-        probabilities = outputs[0]
-        if test_time_flip:
-            mirrored = view(tf.reverse(images, axis=[2]), training=False)[0]
-            probabilities = (probabilities + mirrored) / 2.0
+        probabilities = average_views(images, outputs[0], model, scaled_models, test_time_flip)
         if len(labels) == 2:
             probabilities = tf.concat([1.0 - probabilities, probabilities], axis=-1)
         feature_maps = list(outputs[1:1 + len(feature_names)])
@@ -139,7 +164,9 @@ def build_forward(model, labels: list[str], novelty=None, test_time_flip: bool =
     return forward, names, head
 
 
-def export_model(model, labels: list[str], training_info: dict, novelty=None, test_time_flip: bool = False):
+def export_model(
+    model, labels: list[str], training_info: dict, novelty=None, test_time_flip: bool = False, scaled_models=()
+):
     """Convert a Keras classifier into an ONNX `ModelProto` of this project's format.
 
     Works for functional and `Sequential` models: it converts a `tf.function`
@@ -153,7 +180,7 @@ def export_model(model, labels: list[str], training_info: dict, novelty=None, te
     import tensorflow as tf
     import tf2onnx
 
-    forward, names, head = build_forward(model, labels, novelty, test_time_flip)
+    forward, names, head = build_forward(model, labels, novelty, test_time_flip, scaled_models)
     height, width = model.inputs[0].shape[1:3]
 
     @tf.function(input_signature=[tf.TensorSpec([None, height, width, 3], tf.float32, name=fmt.INPUT_NAME)])
@@ -178,6 +205,7 @@ def export_model(model, labels: list[str], training_info: dict, novelty=None, te
         fmt.META_PARAMETERS: str(model.count_params()),
         fmt.META_TRAINING: json.dumps(training_info),
         fmt.META_TEST_TIME_FLIP: json.dumps(test_time_flip),
+        fmt.META_TEST_TIME_SIZES: json.dumps([[int(n) for n in m.inputs[0].shape[1:3]] for m in scaled_models]),
     }
     if head is not None:
         metadata[fmt.META_ATTRIBUTION] = json.dumps(
@@ -333,10 +361,32 @@ def export_size(settings, image_size: int | None = None) -> int:
     return round(settings.image_size * recipe.export_scale) if recipe is not None else settings.image_size
 
 
-def export_run(run_dir: Path, output: Path, test_time_flip: bool = True, image_size: int | None = None) -> Path:
+def test_time_sizes(settings, size: int, sizes: list[int] | None = None) -> list[int]:
+    """Other input sizes the exported model averages: `sizes`, else the preset's test-time scales of the training size.
+
+    Sizes equal to the exported input `size` are dropped, since that view is always there.
+    """
+    from training.architectures import RECIPES
+
+    if sizes is None:
+        recipe = RECIPES.get(settings.architecture)
+        scales = recipe.test_time_scales if recipe is not None else ()
+        sizes = [round(settings.image_size * scale) for scale in scales]
+    return sorted({s for s in sizes if s != size}, reverse=True)
+
+
+def export_run(
+    run_dir: Path,
+    output: Path,
+    test_time_flip: bool = True,
+    image_size: int | None = None,
+    extra_sizes: list[int] | None = None,
+) -> Path:
     """Export the model of `run_dir` to `output`, with its report beside it.
 
-    `image_size` sets the exported input size (default: `export_size`).
+    `image_size` sets the exported input size (default: `export_size`);
+    `extra_sizes` the other sizes whose probabilities are averaged in
+    (default: `test_time_sizes`).
     """
     from training.architectures import ARCHITECTURES, resize_input
     from training.fit import LABELS_FILE, MODEL_FILE, RunSettings
@@ -344,22 +394,31 @@ def export_run(run_dir: Path, output: Path, test_time_flip: bool = True, image_s
 
     settings = RunSettings.read(run_dir)
     labels = json.loads((run_dir / LABELS_FILE).read_text())
-    model = load_keras_model(run_dir / MODEL_FILE)
+    trained = load_keras_model(run_dir / MODEL_FILE)
     training_info = _training_info(run_dir, settings, SUMMARY_FILE)
 
     size = export_size(settings, image_size)
-    if size != settings.image_size:
+    extra_sizes = test_time_sizes(settings, size, extra_sizes)
+    scaled_models = []
+    for resized_size in [size] + extra_sizes:
+        if resized_size == settings.image_size:
+            scaled_models.append(trained)
+            continue
         if settings.architecture not in ARCHITECTURES:
             raise ExportError(f"cannot resize a model of unknown architecture {settings.architecture!r}; export it at {settings.image_size}")
         try:
-            model = resize_input(model, settings.architecture, (size, size))
+            scaled_models.append(resize_input(trained, settings.architecture, (resized_size, resized_size)))
         except ValueError as error:
-            raise ExportError(f"{error}; export it with --image-size {settings.image_size}") from None
+            raise ExportError(f"{error}; export it with --image-size {settings.image_size} and no --test-time-sizes") from None
+    model, scaled_models = scaled_models[0], scaled_models[1:]
+    if size != settings.image_size:
         logger.info("Exporting at %dx%d pixels; trained at %dx%d", size, size, settings.image_size, settings.image_size)
+    if extra_sizes:
+        logger.info("Averaging in each photo resized to %s pixels", ", ".join(f"{s}x{s}" for s in extra_sizes))
     training_info["image_size"] = settings.image_size
 
     novelty = fit_novelty(model, settings)
-    proto, forward = export_model(model, labels, training_info, novelty, test_time_flip)
+    proto, forward = export_model(model, labels, training_info, novelty, test_time_flip, scaled_models)
     photos = parity_photos(settings.data, labels, (size, size))
     difference = check_parity(proto, forward, photos)
     logger.info("Parity on %d real photos: max abs difference %.2e", len(photos), difference)
@@ -371,7 +430,7 @@ def export_run(run_dir: Path, output: Path, test_time_flip: bool = True, image_s
         _set_metadata(proto, fmt.META_TRAINING, json.dumps(training_info))
 
     write_atomically(proto.SerializeToString(), output)
-    _copy_report(run_dir, output, summary, test_time_flip, (settings.image_size, size))
+    _copy_report(run_dir, output, summary, test_time_flip, (settings.image_size, size), extra_sizes)
     return output
 
 
@@ -435,7 +494,12 @@ def _training_info(run_dir: Path, settings, summary_file: str) -> dict:
 
 
 def _copy_report(
-    run_dir: Path, output: Path, summary: dict | None, test_time_flip: bool, sizes: tuple[int, int]
+    run_dir: Path,
+    output: Path,
+    summary: dict | None,
+    test_time_flip: bool,
+    sizes: tuple[int, int],
+    extra_sizes: list[int] = (),
 ) -> None:
     from desktop.core.metrics import format_summary
     from training.report import CONFUSION_PLOT, HISTORY_PLOT, REPORT_FILE, SUMMARY_FILE
@@ -450,13 +514,19 @@ def _copy_report(
 
     flip = "on: each photo's probabilities are averaged with its mirror image's" if test_time_flip else "off"
     trained, exported = sizes
+    scales = (
+        "Each photo is also classified resized to "
+        + ", ".join(f"{n}×{n}" for n in extra_sizes)
+        + " pixels inside the graph, and all the probabilities are averaged. "
+        if extra_sizes else ""
+    )
     section = [
         "",
         f"## Exported model: {output.name}",
         "",
         "Accuracy of the ONNX file itself, through ONNX Runtime and the app's loader, "
         f"on {summary['data']}. Input size: {exported}×{exported} pixels (trained at "
-        f"{trained}×{trained}). Test-time flip: {flip}. The figures above are the Keras "
+        f"{trained}×{trained}). Test-time flip: {flip}. {scales}The figures above are the Keras "
         "model's at its training size, without the flip.",
         "",
         "```",
@@ -472,8 +542,9 @@ def _copy_report(
     title, _, body = report.read_text().partition("\n")
     lead = (
         f"\n**{output.name}: {summary['accuracy']:.2%} on {summary['n_images']} photos of {summary['data']}**, "
-        f"exported at {exported}×{exported} pixels with test-time flip {'on' if test_time_flip else 'off'} "
-        "(last section). The tables below are the Keras model's at its training size.\n"
+        f"exported at {exported}×{exported} pixels with test-time flip {'on' if test_time_flip else 'off'}"
+        + (f" and also classified at {', '.join(str(n) for n in extra_sizes)} pixels" if extra_sizes else "")
+        + " (last section). The tables below are the Keras model's at its training size.\n"
     )
     report.write_text(title + "\n" + lead + body + "\n".join(section))
 
@@ -515,10 +586,16 @@ def main(argv: list[str] | None = None) -> int:
         help="input size of the exported model; presets that end in global pooling accept sizes other than "
         "the training size (default: the training size times the preset's export scale, 1.25 for compact)",
     )
+    parser.add_argument(
+        "--test-time-sizes", type=int, nargs="*", metavar="PX",
+        help="also classify each photo resized to these sizes inside the graph and average the probabilities; "
+        "with no value, only the input size (default: the preset's, the training size for compact)",
+    )
     parser.add_argument("--output", type=Path, default=DEFAULT_MODEL_PATH, help=f"ONNX file to write (default: {DEFAULT_MODEL_PATH})")
     args = parser.parse_args(argv)
-    if args.image_size is not None and not 32 <= args.image_size <= 1024:
-        parser.error(f"--image-size must be between 32 and 1024 pixels, got {args.image_size}")
+    for size in [args.image_size] + (args.test_time_sizes or []):
+        if size is not None and not 32 <= size <= 1024:
+            parser.error(f"sizes must be between 32 and 1024 pixels, got {size}")
 
     from training.train import DEFAULT_RUNS_DIR
 
@@ -526,7 +603,7 @@ def main(argv: list[str] | None = None) -> int:
         run_dir = args.run or newest_run(DEFAULT_RUNS_DIR)
         if not run_dir.is_dir():
             raise ExportError(f"run folder not found: {run_dir}")
-        output = export_run(run_dir, args.output, args.test_time_flip, args.image_size)
+        output = export_run(run_dir, args.output, args.test_time_flip, args.image_size, args.test_time_sizes)
     except (ExportError, FileNotFoundError) as error:
         print(f"error: {error}; the existing model was not changed", file=sys.stderr)
         return 1

@@ -41,3 +41,4 @@ META_TRAINING = "training"  # JSON object: accuracy, epochs, date, command, ...
 META_ATTRIBUTION = "attribution"  # JSON object: output, method ("cam" or "grad-cam"), layer
 META_NOVELTY = "novelty"  # JSON object: output, threshold, percentile, measure
 META_TEST_TIME_FLIP = "test_time_flip"  # "true" when probabilities average the photo and its mirror image
+META_TEST_TIME_SIZES = "test_time_sizes"  # JSON list of [height, width]: other sizes the probabilities average
