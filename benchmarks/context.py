@@ -161,8 +161,15 @@ class Context:
         from desktop.core import model_format as fmt
         from training.architectures import resize_input
 
+        import keras
+
         sizes = json.loads(self.classifier.metadata.get(fmt.META_TEST_TIME_SIZES, "[]"))
-        return [resize_input(self.keras_model, self.architecture, tuple(size)) for size in sizes]
+        models = []
+        for height, width in sizes:
+            resized = resize_input(self.keras_model, self.architecture, (height, width))
+            # A functional model needs a distinct name for each model it calls.
+            models.append(keras.Model(resized.inputs[0], resized.outputs[0], name=f"{resized.name}_{height}x{width}"))
+        return models
 
     @cached_property
     def keras_forward(self):

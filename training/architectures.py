@@ -191,9 +191,8 @@ def describe_recipe(recipe: Recipe) -> str:
         parts.append(f"patience {recipe.patience}")
     if recipe.export_scale != 1.0:
         parts.append(f"exported at {recipe.export_scale:g} times the size")
-    if recipe.test_time_scales:
-        scales = " and ".join(f"{scale:g}" for scale in recipe.test_time_scales)
-        parts.append(f"also classified at {scales} times the size")
+    for scale in recipe.test_time_scales:
+        parts.append("also classified at the training size" if scale == 1.0 else f"also classified at {scale:g} times the size")
     if recipe.mixup:
         parts.append(f"mixup {recipe.mixup:g}")
     return ", ".join(parts)
