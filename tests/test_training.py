@@ -209,7 +209,7 @@ def test_compact_exports_at_larger_size(data_dir, tmp_path, tiny_run):
     assert not (tmp_path / "tutorial.onnx").exists()
 
 
-def test_test_time_sizes_average_resized_photos(data_dir, tmp_path):
+def test_export_averages_resized_views(data_dir, tmp_path):
     """Probabilities of an export with test-time sizes are the mean over the photo at each size, and mirrored."""
     import keras
 
@@ -242,7 +242,7 @@ def test_test_time_sizes_average_resized_photos(data_dir, tmp_path):
         expected.append(np.stack([p.probabilities for p in classifier.predict(resized)]))
     got = np.stack([p.probabilities for p in averaged.predict(photos)])
     assert np.max(np.abs(got - np.mean(expected, axis=0))) <= 1e-5
-    # The views differ by ten times the tolerance above, so that check tells the average from any one view.
+    # The views differ by ten times the tolerance above, so that check distinguishes the average from any one view.
     assert np.max(np.abs(expected[0] - expected[2])) > 1e-4
     # Feature maps still come from the photo at the input size.
     assert averaged.predict(photos[:1], feature_maps=True)[0].feature_maps["block1_act"].shape == (20, 20, 32)

@@ -361,10 +361,12 @@ def export_size(settings, image_size: int | None = None) -> int:
     return round(settings.image_size * recipe.export_scale) if recipe is not None else settings.image_size
 
 
-def test_time_sizes(settings, size: int, sizes: list[int] | None = None) -> list[int]:
-    """Other input sizes the exported model averages: `sizes`, else the preset's test-time scales of the training size.
+def extra_view_sizes(settings, size: int, sizes: list[int] | None = None) -> list[int]:
+    """Return the other input sizes whose probabilities the export averages in.
 
-    Sizes equal to the exported input `size` are dropped, since that view is always there.
+    These are `sizes` when given, else the preset's test-time scales of the
+    training size. Sizes equal to the exported input `size` are dropped,
+    because that view is always there.
     """
     from training.architectures import RECIPES
 
@@ -386,7 +388,7 @@ def export_run(
 
     `image_size` sets the exported input size (default: `export_size`);
     `extra_sizes` the other sizes whose probabilities are averaged in
-    (default: `test_time_sizes`).
+    (default: `extra_view_sizes`).
     """
     from training.architectures import ARCHITECTURES, resize_input
     from training.fit import LABELS_FILE, MODEL_FILE, RunSettings
@@ -398,7 +400,7 @@ def export_run(
     training_info = _training_info(run_dir, settings, SUMMARY_FILE)
 
     size = export_size(settings, image_size)
-    extra_sizes = test_time_sizes(settings, size, extra_sizes)
+    extra_sizes = extra_view_sizes(settings, size, extra_sizes)
     scaled_models = []
     for resized_size in [size] + extra_sizes:
         if resized_size == settings.image_size:
