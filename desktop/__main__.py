@@ -32,6 +32,9 @@ WINDOW_SIZE = (1280, 800)
 # for invalid arguments.
 EXIT_MODEL_ERROR = 2
 
+# Exit status of a screenshot run that saved the window while some photos failed.
+SCREENSHOT_WITH_FAILURES = 3
+
 # Interval, in milliseconds, between a screenshot run's checks that the
 # window has finished classifying and rendering.
 _SETTLED_POLL_MS = 50
@@ -97,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
 
     The status is 0 when the window closes or the screenshot is saved, and 1
     when the screenshot cannot be written. Invalid arguments and a model that
-    cannot be loaded give 2. Every failure prints its reason to stderr.
+    cannot be loaded give 2. A screenshot saved while some photos could not
+    be classified gives 3. Every failure prints its reason to stderr.
     """
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -177,6 +181,7 @@ def _run_window(
 
     from desktop.ui.app_icon import application_icon
     from desktop.ui.main_window import SETTING_GEOMETRY, MainWindow
+    from desktop.ui.photo_queue import PhotoStatus
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setApplicationName(APPLICATION_NAME)
@@ -195,7 +200,10 @@ def _run_window(
         def save_screenshot() -> None:
             if window.grab().save(str(screenshot), "PNG"):
                 print(screenshot)
-                app.exit(0)
+                failed = [entry for entry in window.queue.entries() if entry.status is PhotoStatus.FAILED]
+                for entry in failed:
+                    print(f"cnn-lens: cannot classify {entry.path}: {entry.error}", file=sys.stderr)
+                app.exit(SCREENSHOT_WITH_FAILURES if failed else 0)
             else:
                 print(f"cnn-lens: cannot write the screenshot {screenshot}", file=sys.stderr)
                 app.exit(1)

@@ -388,6 +388,25 @@ def test_screenshot_written_after_results(qapp, capsys, tmp_path, model_path, ca
     assert pixels.std() > 20
 
 
+def test_screenshot_status_with_failed_photos(qapp, capsys, tmp_path, model_path, cat_photo):
+    """A screenshot run saves the window, names each photo it could not classify and exits with status 3."""
+    from desktop.__main__ import SCREENSHOT_WITH_FAILURES
+
+    shot = tmp_path / "shot.png"
+    empty = tmp_path / "empty.jpg"
+    empty.write_bytes(b"")
+
+    status = main([str(cat_photo), str(empty), "--model", str(model_path), "--screenshot", str(shot)])
+
+    assert status == SCREENSHOT_WITH_FAILURES
+    assert shot.is_file()
+    output = capsys.readouterr()
+    assert output.out.strip() == str(shot)
+    assert f"cannot classify {empty}: " in output.err
+    assert "empty" in output.err
+    assert str(cat_photo) not in output.err
+
+
 def test_screenshot_with_evidence_overlay(qapp, capsys, tmp_path, model_path, dog_photo):
     plain, overlaid = tmp_path / "plain.png", tmp_path / "evidence.png"
     assert main([str(dog_photo), "--model", str(model_path), "--screenshot", str(plain)]) == 0

@@ -448,6 +448,10 @@ def _evaluate_exported(proto, data_dir: str) -> dict | None:
 
     _, validation_dir = find_splits(data_dir)
     if validation_dir is None:
+        logger.info(
+            "The run has no validation/ folder, so the exported model was not scored; "
+            "score it with python -m training.evaluate --holdout FRACTION on the folder it trained on"
+        )
         return None
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "candidate.onnx"
@@ -590,14 +594,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--test-time-sizes", type=int, nargs="*", metavar="PX",
-        help="also classify each photo resized to these sizes inside the graph and average the probabilities; "
-        "with no value, only the input size (default: the preset's, the training size for compact)",
+        help="also classify each photo resized to these sizes (32 to 1024) inside the graph and average the "
+        "probabilities; with no value, only the input size (default: the preset's, the training size for compact)",
     )
     parser.add_argument("--output", type=Path, default=DEFAULT_MODEL_PATH, help=f"ONNX file to write (default: {DEFAULT_MODEL_PATH})")
     args = parser.parse_args(argv)
-    for size in [args.image_size] + (args.test_time_sizes or []):
-        if size is not None and not 32 <= size <= 1024:
-            parser.error(f"sizes must be between 32 and 1024 pixels, got {size}")
+    for option, sizes in (("--image-size", [args.image_size]), ("--test-time-sizes", args.test_time_sizes or [])):
+        for size in sizes:
+            if size is not None and not 32 <= size <= 1024:
+                parser.error(f"{option} must be between 32 and 1024 pixels, got {size}")
 
     from training.train import DEFAULT_RUNS_DIR
 
