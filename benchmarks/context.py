@@ -158,10 +158,10 @@ class Context:
         """The Keras model rebuilt at each other size whose probabilities the export averages in."""
         import json
 
+        import keras
+
         from desktop.core import model_format as fmt
         from training.architectures import resize_input
-
-        import keras
 
         sizes = json.loads(self.classifier.metadata.get(fmt.META_TEST_TIME_SIZES, "[]"))
         models = []

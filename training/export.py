@@ -595,7 +595,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--test-time-sizes", type=int, nargs="*", metavar="PX",
         help="also classify each photo resized to these sizes (32 to 1024) inside the graph and average the "
-        "probabilities; with no value, only the input size (default: the preset's, the training size for compact)",
+        "probabilities; with no value, only the input size (default: the preset's test-time scales, none for "
+        "the current presets)",
     )
     parser.add_argument("--output", type=Path, default=DEFAULT_MODEL_PATH, help=f"ONNX file to write (default: {DEFAULT_MODEL_PATH})")
     args = parser.parse_args(argv)
