@@ -205,11 +205,9 @@ RECIPES = {
     # during training shows objects larger than they are in whole photos.
     # Feeding the exported model photos 1.25 times larger makes up for it,
     # at 1.56 times the inference cost, because global pooling accepts any size.
-    # 100 epochs instead of 60 took 400 photos held out of train/ from 84.5%
-    # to 87.5% (exported at 160 with flip). Averaging in the photo at the
-    # training size (test_time_scales=(1.0,)) scored +1.4 and -1.2 points on
-    # the validation photos for two seeds and +0.25 on the held-out photos,
-    # for 1.64 times the inference work, so the recipe leaves it out.
+    # 100 epochs beat 60 on photos held out of train/ (87.5% against 84.5%).
+    # Averaging in the training size at export gained and lost by turns, so
+    # the recipe leaves it out (docs/training.md has the figures).
     "compact": Recipe(image_size=128, epochs=100, export_scale=1.25),
 }
 

@@ -113,8 +113,8 @@ def build_forward(model, labels: list[str], novelty=None, test_time_flip: bool =
     [1 - p, p]), each conv block's activations, then the attribution maps
     when the head has a supported shape, then the novelty distance when
     `novelty` (a fitted `NoveltyModel`) is given. The probabilities average
-    the test-time views of `average_views`; the other outputs come from
-    the photo as given.
+    the test-time views of `average_views`. The other outputs come from the
+    photo as given.
 
     Raises:
         ExportError: the model does not fit the format (no conv blocks named
@@ -401,18 +401,20 @@ def export_run(
 
     size = export_size(settings, image_size)
     extra_sizes = extra_view_sizes(settings, size, extra_sizes)
-    scaled_models = []
-    for resized_size in [size] + extra_sizes:
+
+    def model_at(resized_size: int):
+        """Return the trained model with its input resized to `resized_size` pixels square."""
         if resized_size == settings.image_size:
-            scaled_models.append(trained)
-            continue
+            return trained
         if settings.architecture not in ARCHITECTURES:
             raise ExportError(f"cannot resize a model of unknown architecture {settings.architecture!r}; export it at {settings.image_size}")
         try:
-            scaled_models.append(resize_input(trained, settings.architecture, (resized_size, resized_size)))
+            return resize_input(trained, settings.architecture, (resized_size, resized_size))
         except ValueError as error:
             raise ExportError(f"{error}; export it with --image-size {settings.image_size} and no --test-time-sizes") from None
-    model, scaled_models = scaled_models[0], scaled_models[1:]
+
+    model = model_at(size)
+    scaled_models = [model_at(extra) for extra in extra_sizes]
     if size != settings.image_size:
         logger.info("Exporting at %dx%d pixels; trained at %dx%d", size, size, settings.image_size, settings.image_size)
     if extra_sizes:
@@ -449,8 +451,8 @@ def _evaluate_exported(proto, data_dir: str) -> dict | None:
     _, validation_dir = find_splits(data_dir)
     if validation_dir is None:
         logger.info(
-            "The run has no validation/ folder, so the exported model was not scored; "
-            "score it with python -m training.evaluate --holdout FRACTION on the folder it trained on"
+            "The run has no validation/ folder, so the exported model was not scored. "
+            "Score it with python -m training.evaluate --holdout FRACTION on the folder it trained on"
         )
         return None
     with tempfile.TemporaryDirectory() as folder:
@@ -505,7 +507,7 @@ def _copy_report(
     summary: dict | None,
     test_time_flip: bool,
     sizes: tuple[int, int],
-    extra_sizes: list[int] = (),
+    extra_sizes: tuple[int, ...] | list[int] = (),
 ) -> None:
     from desktop.core.metrics import format_summary
     from training.report import CONFUSION_PLOT, HISTORY_PLOT, REPORT_FILE, SUMMARY_FILE
@@ -520,12 +522,12 @@ def _copy_report(
 
     flip = "on: each photo's probabilities are averaged with its mirror image's" if test_time_flip else "off"
     trained, exported = sizes
-    scales = (
-        "Each photo is also classified resized to "
-        + ", ".join(f"{n}×{n}" for n in extra_sizes)
-        + " pixels inside the graph, and all the probabilities are averaged. "
-        if extra_sizes else ""
-    )
+    extra_views = ", ".join(f"{n}×{n}" for n in extra_sizes)
+    scales = ""
+    also_classified = ""
+    if extra_sizes:
+        scales = f"Each photo is also classified resized to {extra_views} pixels inside the graph, and all the probabilities are averaged. "
+        also_classified = f" and also classified at {extra_views} pixels"
     section = [
         "",
         f"## Exported model: {output.name}",
@@ -549,8 +551,7 @@ def _copy_report(
     lead = (
         f"\n**{output.name}: {summary['accuracy']:.2%} on {summary['n_images']} photos of {summary['data']}**, "
         f"exported at {exported}×{exported} pixels with test-time flip {'on' if test_time_flip else 'off'}"
-        + (f" and also classified at {', '.join(str(n) for n in extra_sizes)} pixels" if extra_sizes else "")
-        + " (last section). The tables below are the Keras model's at its training size.\n"
+        f"{also_classified} (last section). The tables below are the Keras model's at its training size.\n"
     )
     report.write_text(title + "\n" + lead + body + "\n".join(section))
 

@@ -22,7 +22,7 @@ def cpu_model() -> str:
             if key in ("model name", "cpu family", "model") and key not in fields:
                 fields[key] = value.strip()
             if not line.strip() and fields:
-                break  # the first processor's block is enough
+                break  # The first processor's block is enough.
     except OSError:
         pass
     name = fields.get("model name")
